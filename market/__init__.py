@@ -1,0 +1,1 @@
+"""Chợ 4.0: cashless traditional markets paid by VietQR."""

@@ -1,0 +1,125 @@
+"""The application factory: config -> extensions -> blueprints -> errors -> cli."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from market import config as market_config
+from market.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("MARKET_INSTANCE_PATH", ROOT / "instance"))
+    app = Flask(
+        "market",
+        instance_path=str(instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(market_config.load(instance_path, config))
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    """The user's saved language, else the one picked on this device, else Vietnamese."""
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return current_user.locale
+    lang = session.get("lang")
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from market.auth.models import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+
+def register_blueprints(app: Flask) -> None:
+    from market.auth.views import bp as auth_bp
+    from market.markets.views import bp as markets_bp
+    from market.merchants.views import bp as merchants_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(markets_bp)
+    app.register_blueprint(merchants_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from market.errors import register_errorhandlers as register
+
+    register(app)
+
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from market import formatting
+
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["vndate"] = formatting.date_vn
+    app.jinja_env.filters["vndatetime"] = formatting.datetime_vn
+    app.jinja_env.globals["current_locale"] = select_locale
+
+    @app.before_request
+    def remember_path():
+        g.path = request.path
+
+
+def register_commands(app: Flask) -> None:
+    from market.auth.cli import register as register_auth
+    from market.markets.cli import register as register_markets
+
+    register_auth(app)
+    register_markets(app)

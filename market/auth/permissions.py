@@ -1,0 +1,65 @@
+"""Who may see and change what. Pure functions of a user and the object's market.
+
+Views hide other markets' objects (404); services refuse a change a user may not make
+(403). Both call these, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from market.auth.models import User
+
+if TYPE_CHECKING:
+    from market.markets.models import Market, Stall
+    from market.merchants.models import PayeeAccount
+
+
+def _assigned(user: User, market_id: int) -> bool:
+    return market_id in user.market_ids
+
+
+def can_view_market(user: User, market: Market) -> bool:
+    if user.role == "admin":
+        return True
+    return user.role in ("manager", "helper") and _assigned(user, market.id)
+
+
+def can_create_market(user: User) -> bool:
+    return user.role == "admin"
+
+
+def can_edit_market(user: User, market: Market) -> bool:
+    return user.role == "admin" or (user.role == "manager" and _assigned(user, market.id))
+
+
+def can_onboard(user: User, market: Market) -> bool:
+    """Add and edit stalls and merchants, import files."""
+    return can_view_market(user, market)
+
+
+def can_view_stall(user: User, stall: Stall) -> bool:
+    if user.role == "merchant":
+        return user.merchant_id is not None and stall.merchant_id == user.merchant_id
+    return can_view_market(user, stall.market)
+
+
+def can_set_payee(user: User, stall: Stall, current: PayeeAccount | None) -> bool:
+    """Helpers may set a payee only while the current one is not yet verified."""
+    if user.role in ("admin", "manager"):
+        return can_view_market(user, stall.market)
+    if user.role == "helper":
+        return can_view_market(user, stall.market) and (current is None or not current.verified)
+    return False
+
+
+def can_verify_payee(user: User, market: Market) -> bool:
+    return user.role == "admin" or (user.role == "manager" and _assigned(user, market.id))
+
+
+def can_view_audit(user: User, market: Market) -> bool:
+    return can_verify_payee(user, market)
+
+
+def can_manage_users(user: User) -> bool:
+    return user.role == "admin"

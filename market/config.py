@@ -1,0 +1,72 @@
+"""Settings: defaults, overridden by the environment (``MARKET_*``, ``DATABASE_URL``, ``SECRET_KEY``).
+
+Development and testing get a throwaway secret key; production refuses to start without one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'market.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings for one app: defaults < environment < ``overrides``."""
+    overrides = dict(overrides or {})
+    env = overrides.get("ENV") or os.environ.get("MARKET_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"MARKET_ENV must be one of {ENVIRONMENTS}, not {env!r}")
+    production = env == "production"
+
+    settings: dict[str, Any] = {
+        "ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("MARKET_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("MARKET_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("MARKET_REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
+        "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "PAGE_SIZE": 50,
+    }
+    settings.update(overrides)
+
+    if not settings["SECRET_KEY"]:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production (MARKET_ENV=production)")
+        settings["SECRET_KEY"] = os.urandom(32).hex() if env == "testing" else "dev-only-not-secret"
+    return settings

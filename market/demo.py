@@ -1,0 +1,202 @@
+"""The Thái Nguyên demo data set: deterministic (seeded), loaded in a few seconds.
+
+11 live Chợ 4.0 markets with about 2,100 stalls and merchants, a few dozen markets still
+planned or onboarding, real NAPAS BINs with made-up but well-formed account numbers, and
+one login per role.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+
+from market.auth.models import User
+from market.extensions import db
+from market.markets.models import GOODS_CATEGORIES, Market, Stall
+from market.merchants.models import Merchant, PayeeAccount
+from market.vietqr import transliterate
+
+SEED = 2022
+DEMO_PASSWORD = "cho40-demo"  # noqa: S105 - printed for the demo on purpose
+
+# (code, name, district, commune, stalls) — the 11 markets that went live.
+LIVE_MARKETS = (
+    ("TN-CHOTHAI", "Chợ Thái", "TP. Thái Nguyên", "Phường Phan Đình Phùng", 420),
+    ("TN-DONGQUANG", "Chợ Đồng Quang", "TP. Thái Nguyên", "Phường Đồng Quang", 260),
+    ("TN-TUCDUYEN", "Chợ Túc Duyên", "TP. Thái Nguyên", "Phường Túc Duyên", 230),
+    ("TN-MINHCAU", "Chợ Minh Cầu", "TP. Thái Nguyên", "Phường Phan Đình Phùng", 150),
+    ("TN-GIASANG", "Chợ Gia Sàng", "TP. Thái Nguyên", "Phường Gia Sàng", 140),
+    ("TN-QUANGVINH", "Chợ Quang Vinh", "TP. Thái Nguyên", "Phường Quang Vinh", 110),
+    ("SC-TRUNGTAM", "Chợ Trung tâm Sông Công", "TP. Sông Công", "Phường Thắng Lợi", 180),
+    ("PY-BAHANG", "Chợ Ba Hàng", "TP. Phổ Yên", "Phường Ba Hàng", 190),
+    ("PL-CHODU", "Chợ Đu", "Huyện Phú Lương", "Thị trấn Đu", 150),
+    ("DT-HUNGSON", "Chợ Hùng Sơn", "Huyện Đại Từ", "Thị trấn Hùng Sơn", 160),
+    ("DH-CHOCHU", "Chợ Chu", "Huyện Định Hóa", "Thị trấn Chợ Chu", 110),
+)
+
+# Communes whose markets are planned or being onboarded, by district.
+OTHER_MARKETS = {
+    "TP. Thái Nguyên": ["Tân Long", "Quan Triều", "Phú Xá", "Tân Thịnh", "Thịnh Đán",
+                        "Cam Giá", "Tích Lương", "Quyết Thắng"],
+    "TP. Sông Công": ["Mỏ Chè", "Bách Quang", "Phố Cò"],
+    "TP. Phổ Yên": ["Bắc Sơn", "Bãi Bông", "Đắc Sơn", "Hồng Tiến", "Trung Thành"],
+    "Huyện Phú Lương": ["Giang Tiên", "Yên Đổ", "Động Đạt"],
+    "Huyện Đại Từ": ["Quân Chu", "Khôi Kỳ", "La Bằng", "Phục Linh"],
+    "Huyện Định Hóa": ["Quán Vuông", "Trung Hội", "Điềm Mặc"],
+    "Huyện Đồng Hỷ": ["Trại Cau", "Sông Cầu", "Hóa Thượng", "Khe Mo"],
+    "Huyện Võ Nhai": ["Đình Cả", "La Hiên", "Tràng Xá"],
+    "Huyện Phú Bình": ["Úc Sơn", "Hương Sơn", "Điềm Thụy", "Kha Sơn"],
+}
+
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô",
+            "Dương", "Hà", "Lương", "Nông", "Ma", "Triệu", "Lý", "Đinh", "Phùng", "Lưu")
+MIDDLE_F = ("Thị", "Thị", "Thu", "Ngọc", "Thanh", "Minh", "Hồng", "Kim")
+MIDDLE_M = ("Văn", "Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Mạnh")
+GIVEN_F = ("Hoa", "Lan", "Mai", "Hương", "Hạnh", "Nga", "Thủy", "Yến", "Phương", "Dung",
+           "Hằng", "Huệ", "Liên", "Nhung", "Oanh", "Thắm", "Trang", "Vân", "Xuân", "Loan")
+GIVEN_M = ("Hùng", "Dũng", "Tuấn", "Bình", "Cường", "Hải", "Long", "Nam", "Sơn", "Thắng",
+           "Tùng", "Hòa", "Khánh", "Lâm", "Phúc", "Quý", "Tâm", "Toàn", "Việt", "Đạt")
+# Banks market traders use most, weighted (BIN, weight).
+BANKS = (("970405", 30), ("970436", 14), ("970418", 12), ("970415", 12), ("970422", 10),
+         ("970407", 6), ("970432", 4), ("970416", 3), ("970449", 5), ("970403", 2),
+         ("970423", 1), ("970443", 1))
+MOBILE_PREFIXES = ("086", "096", "097", "098", "032", "033", "035", "039", "091", "094",
+                   "088", "081", "083", "090", "093", "070", "077", "056", "058")
+ZONES = ("Khu A", "Khu B", "Khu C", "Nhà chính", "Dãy ngoài")
+
+DEMO_USERS = (
+    ("admin", "admin", "cán bộ Sở Công Thương, mọi chợ"),
+    ("quanly", "manager", "quản lý Chợ Thái, Chợ Đồng Quang, Chợ Túc Duyên"),
+    ("quanly2", "manager", "quản lý Chợ Trung tâm Sông Công, Chợ Ba Hàng"),
+    ("hotro", "helper", "tổ công nghệ số cộng đồng, Chợ Đồng Quang"),
+    ("tieuthuong", "merchant", "tiểu thương sạp A-001 Chợ Đồng Quang"),
+)
+
+
+def has_data() -> bool:
+    return bool(db.session.scalar(select(func.count(Market.id))))
+
+
+def _name(rng: random.Random) -> str:
+    if rng.random() < 0.7:
+        return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE_F)} {rng.choice(GIVEN_F)}"
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE_M)} {rng.choice(GIVEN_M)}"
+
+
+def load() -> dict[str, int]:
+    """Insert the demo data set in one transaction; returns what was inserted."""
+    rng = random.Random(SEED)
+    now = datetime.now(UTC).replace(microsecond=0)
+    markets = []
+    for code, name, district, commune, _n in LIVE_MARKETS:
+        launch = date(2022, 9, 1) + timedelta(days=rng.randrange(0, 900))
+        markets.append(Market(code=code, name=name, district=district, commune=commune,
+                              address=f"{commune}, {district}, Thái Nguyên", status="live",
+                              launch_date=launch))
+    for district, communes in OTHER_MARKETS.items():
+        for commune in communes:
+            code = "TN-" + transliterate(commune).upper().replace(" ", "")
+            status = "onboarding" if rng.random() < 0.4 else "planned"
+            markets.append(Market(code=code, name=f"Chợ {commune}", district=district,
+                                  commune=commune, address=f"{commune}, {district}, Thái Nguyên",
+                                  status=status))
+    db.session.add_all(markets)
+    db.session.flush()
+    by_code = {m.code: m for m in markets}
+
+    used_phones: set[str] = set()
+    merchant_rows, stall_specs = [], []
+    categories = list(GOODS_CATEGORIES)
+    for code, _name_, _d, _c, count in LIVE_MARKETS:
+        market = by_code[code]
+        for i in range(1, count + 1):
+            zone = rng.choice(ZONES)
+            stall_code = f"{'ABCDE'[ZONES.index(zone)]}-{i:03d}"
+            status = "active" if rng.random() < 0.96 else rng.choice(("vacant", "closed"))
+            spec = {"market_id": market.id, "code": stall_code, "zone": zone,
+                    "category": rng.choice(categories), "status": status,
+                    "created_at": now, "merchant_index": None}
+            if status == "active":
+                while True:
+                    phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**7):07d}"
+                    if phone not in used_phones:
+                        used_phones.add(phone)
+                        break
+                full_name = _name(rng)
+                merchant_rows.append({
+                    "full_name": full_name, "phone": phone, "tax_code": None,
+                    "consent": True, "consent_at": now - timedelta(days=rng.randrange(30, 700)),
+                    "created_at": now,
+                })
+                spec["merchant_index"] = len(merchant_rows) - 1
+            stall_specs.append(spec)
+
+    merchant_ids = list(db.session.scalars(
+        insert(Merchant).returning(Merchant.id, sort_by_parameter_order=True), merchant_rows
+    ))
+    for spec in stall_specs:
+        index = spec.pop("merchant_index")
+        spec["merchant_id"] = merchant_ids[index] if index is not None else None
+    stall_ids = list(db.session.scalars(
+        insert(Stall).returning(Stall.id, sort_by_parameter_order=True), stall_specs
+    ))
+
+    users = _users(by_code, merchant_ids[by_code_first_merchant(stall_specs, by_code)])
+    db.session.add_all(users)
+    db.session.flush()
+    verifier = next(u for u in users if u.username == "quanly")
+
+    bins = [b for b, _w in BANKS]
+    weights = [w for _b, w in BANKS]
+    name_by_id = {mid: row["full_name"] for mid, row in zip(merchant_ids, merchant_rows,
+                                                              strict=True)}
+    payee_rows = []
+    for stall_id, spec in zip(stall_ids, stall_specs, strict=True):
+        if spec["merchant_id"] is None or rng.random() < 0.03:
+            continue
+        holder = transliterate(name_by_id[spec["merchant_id"]]).upper()
+        created = now - timedelta(days=rng.randrange(20, 600))
+        verified = rng.random() < 0.93
+        payee_rows.append({
+            "stall_id": stall_id, "bank_bin": rng.choices(bins, weights)[0],
+            "account_number": str(rng.randrange(10**9, 10**13)), "service": "account",
+            "holder_name": holder, "is_current": True, "created_at": created,
+            "verified_at": created + timedelta(days=1) if verified else None,
+            "verified_by_id": verifier.id if verified else None,
+        })
+    db.session.execute(insert(PayeeAccount), payee_rows)
+    db.session.commit()
+    return {"markets": len(markets), "stalls": len(stall_ids), "merchants": len(merchant_ids),
+            "payee_accounts": len(payee_rows), "users": len(users)}
+
+
+def by_code_first_merchant(stall_specs: list[dict], by_code: dict[str, Market]) -> int:
+    """Index (into the merchants inserted) of the merchant of Chợ Đồng Quang's first stall."""
+    market_id = by_code["TN-DONGQUANG"].id
+    index = 0
+    for spec in stall_specs:
+        if spec["merchant_id"] is not None:
+            if spec["market_id"] == market_id:
+                return index
+            index += 1
+    raise LookupError("no merchant in TN-DONGQUANG")
+
+
+def _users(by_code: dict[str, Market], merchant_id: int) -> list[User]:
+    scopes = {
+        "quanly": ["TN-CHOTHAI", "TN-DONGQUANG", "TN-TUCDUYEN"],
+        "quanly2": ["SC-TRUNGTAM", "PY-BAHANG"],
+        "hotro": ["TN-DONGQUANG"],
+    }
+    names = {"admin": "Đỗ Minh Tuấn", "quanly": "Nguyễn Thị Thu Hà", "quanly2": "Lê Văn Hải",
+             "hotro": "Hoàng Thị Mai", "tieuthuong": "Tiểu thương demo"}
+    users = []
+    for username, role, _note in DEMO_USERS:
+        user = User(username=username, full_name=names[username], role=role,
+                    markets=[by_code[c] for c in scopes.get(username, [])],
+                    merchant_id=merchant_id if role == "merchant" else None)
+        user.set_password(DEMO_PASSWORD)
+        users.append(user)
+    return users

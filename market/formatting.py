@@ -1,0 +1,48 @@
+"""How money, dates and times are shown: Vietnamese conventions, Asia/Ho_Chi_Minh time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _locale() -> str:
+    try:
+        return str(get_locale() or "vi")
+    except RuntimeError:  # outside a request
+        return "vi"
+
+
+def money(amount: int | None) -> str:
+    """``25000`` -> ``'25.000 ₫'`` (dong have no minor unit)."""
+    if amount is None:
+        return "—"
+    grouped = f"{int(amount):,}"
+    if _locale() == "vi":
+        grouped = grouped.replace(",", ".")
+    return f"{grouped} ₫"
+
+
+def date_vn(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_vn(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return to_local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def to_local(value: datetime) -> datetime:
+    """Stored datetimes are UTC (SQLite drops the zone, so a naive one is UTC too)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(VN_TZ)

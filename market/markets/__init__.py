@@ -1,0 +1,1 @@
+"""Markets and their stalls: the registry market managers keep."""

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from market import demo
+from market.errors import DomainError
+from market.markets import importing, queries
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("import-stalls")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--market", "market_code", required=True, help="Market code, e.g. TN-DONGQUANG.")
+    @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+    def import_stalls(file: Path, market_code: str, dry_run: bool):
+        """Import stalls, merchants and payee accounts from a CSV or XLSX file."""
+        market = queries.market_by_code(market_code)
+        if market is None:
+            raise click.UsageError(f"unknown market code: {market_code}")
+        content = file.read_bytes()
+        try:
+            total = len(importing.read_table(file.name, content))
+            with click.progressbar(length=total, label="Checking rows", file=click.get_text_stream("stderr")) as bar:
+                report = importing.run_import(None, market, file.name, content, dry_run=dry_run,
+                                              progress=bar.update)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        for error in report.errors:
+            click.echo(f"line {error.line}, column {error.column}: {error.message}", err=True)
+        summary = {k: v for k, v in report.as_dict().items() if k != "errors"}
+        summary["errors"] = len(report.errors)
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        if report.errors:
+            raise SystemExit(1)
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has markets.")
+    def seed_demo(if_empty: bool):
+        """Load the Thái Nguyên demo data set (deterministic)."""
+        if if_empty and demo.has_data():
+            click.echo("database already has data; demo not loaded")
+            return
+        counts = demo.load()
+        click.echo(json.dumps(counts, ensure_ascii=False))
+        click.echo("demo logins (password: %s):" % demo.DEMO_PASSWORD)
+        for username, role, note in demo.DEMO_USERS:
+            click.echo(f"  {username:<12} {role:<9} {note}")

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.auth.models import utcnow
+from market.extensions import db
+
+if TYPE_CHECKING:
+    from market.merchants.models import Merchant, PayeeAccount
+
+MARKET_STATUSES = ("planned", "onboarding", "live")
+STALL_STATUSES = ("active", "vacant", "closed")
+
+# Thái Nguyên's district-level units (city, towns, districts) as the province reports by them.
+DISTRICTS = (
+    "TP. Thái Nguyên",
+    "TP. Sông Công",
+    "TP. Phổ Yên",
+    "Huyện Định Hóa",
+    "Huyện Đại Từ",
+    "Huyện Phú Lương",
+    "Huyện Đồng Hỷ",
+    "Huyện Võ Nhai",
+    "Huyện Phú Bình",
+)
+
+GOODS_CATEGORIES = {
+    "rau-cu": "Rau củ",
+    "hoa-qua": "Hoa quả",
+    "thit": "Thịt",
+    "thuy-san": "Cá, thủy sản",
+    "gao-ngu-coc": "Gạo, ngũ cốc",
+    "tra": "Chè, trà",
+    "an-uong": "Ăn uống",
+    "tap-hoa": "Tạp hóa",
+    "quan-ao": "Quần áo, vải",
+    "gia-dung": "Đồ gia dụng",
+    "dich-vu": "Dịch vụ",
+    "khac": "Khác",
+}
+
+
+class Market(db.Model):
+    __tablename__ = "markets"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'onboarding', 'live')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    district: Mapped[str] = mapped_column(String(60), index=True)
+    commune: Mapped[str] = mapped_column(String(80), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
+    launch_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    stalls: Mapped[list[Stall]] = relationship(back_populates="market", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Market {self.code}>"
+
+
+class Stall(db.Model):
+    __tablename__ = "stalls"
+    __table_args__ = (
+        UniqueConstraint("market_id", "code"),
+        CheckConstraint("status IN ('active', 'vacant', 'closed')", name="status"),
+        Index("ix_stalls_market_status", "market_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(20))
+    zone: Mapped[str] = mapped_column(String(40), default="")
+    category: Mapped[str] = mapped_column(String(20), default="khac")
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    merchant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchants.id", ondelete="SET NULL"), index=True
+    )
+    # When this stall's sticker was last printed; compared with the payee's start to find
+    # stickers that still show an old account and must be reprinted.
+    sticker_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    market: Mapped[Market] = relationship(back_populates="stalls")
+    merchant: Mapped[Merchant | None] = relationship(back_populates="stalls")
+    payees: Mapped[list[PayeeAccount]] = relationship(
+        back_populates="stall", order_by="PayeeAccount.id.desc()", lazy="raise"
+    )
+
+    @property
+    def category_label(self) -> str:
+        return GOODS_CATEGORIES.get(self.category, self.category)
+
+    def __repr__(self) -> str:
+        return f"<Stall {self.market_id}:{self.code}>"
+
+
+class ImportBatch(db.Model):
+    """An uploaded registry file: checked first (dry run), applied on confirmation."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict | None] = mapped_column(JSON)

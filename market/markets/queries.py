@@ -1,0 +1,135 @@
+"""Read-only views of the registry, scoped to what a user may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from market.auth.models import User, user_markets
+from market.extensions import db
+from market.markets.models import Market, Stall
+from market.merchants.models import Merchant, PayeeAccount
+from market.pagination import Page, paginate
+
+QR_STATES = ("ready", "reprint", "unverified", "missing", "inactive")
+
+
+def visible_markets(user: User) -> Select:
+    query = select(Market)
+    if user.role != "admin":
+        query = query.join(user_markets, user_markets.c.market_id == Market.id).where(
+            user_markets.c.user_id == user.id
+        )
+    return query
+
+
+def market_list(
+    user: User, *, q: str = "", district: str = "", status: str = "", page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Markets with their stall counts: (Market, stalls, stalls_with_verified_payee)."""
+    stall_count = (
+        select(func.count(Stall.id)).where(Stall.market_id == Market.id).scalar_subquery()
+    )
+    ready_count = (
+        select(func.count(Stall.id))
+        .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(
+            Stall.market_id == Market.id,
+            Stall.status == "active",
+            PayeeAccount.verified_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    query = visible_markets(user).add_columns(stall_count, ready_count)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Market.name.ilike(like), Market.code.ilike(like)))
+    if district:
+        query = query.where(Market.district == district)
+    if status:
+        query = query.where(Market.status == status)
+    return paginate(query.order_by(Market.district, Market.name), page, per_page)
+
+
+def market_by_code(code: str) -> Market | None:
+    return db.session.scalar(select(Market).where(Market.code == code))
+
+
+def stall_by_code(market: Market, code: str) -> Stall | None:
+    return db.session.scalar(
+        select(Stall).where(Stall.market_id == market.id, Stall.code == code)
+    )
+
+
+def qr_state_expression():
+    """Where a stall's printed QR stands, computed in SQL so the list can filter on it."""
+    return case(
+        (Stall.status != "active", "inactive"),
+        (PayeeAccount.id.is_(None), "missing"),
+        (PayeeAccount.verified_at.is_(None), "unverified"),
+        (
+            or_(
+                Stall.sticker_printed_at.is_(None),
+                Stall.sticker_printed_at < PayeeAccount.created_at,
+            ),
+            "reprint",
+        ),
+        else_="ready",
+    )
+
+
+def stall_rows(
+    market: Market, *, q: str = "", status: str = "", qr: str = "", page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page."""
+    qr_state = qr_state_expression().label("qr_state")
+    query = (
+        select(Stall, Merchant, PayeeAccount, qr_state)
+        .outerjoin(Merchant, Merchant.id == Stall.merchant_id)
+        .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(Stall.market_id == market.id)
+    )
+    if q:
+        text = q.strip()
+        like = f"%{text}%"
+        query = query.where(
+            or_(
+                Stall.code.ilike(like),
+                Merchant.full_name.ilike(like),
+                Merchant.phone.like(like),
+                PayeeAccount.account_number.like(like),
+                PayeeAccount.holder_name.ilike(like),
+            )
+        )
+    if status:
+        query = query.where(Stall.status == status)
+    if qr:
+        query = query.where(qr_state_expression() == qr)
+    return paginate(query.order_by(Stall.code), page, per_page)
+
+
+def market_summary(market: Market) -> dict[str, int]:
+    """Counts of the market's stalls by QR state."""
+    state = qr_state_expression()
+    rows = db.session.execute(
+        select(state, func.count(Stall.id))
+        .select_from(Stall)
+        .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(Stall.market_id == market.id)
+        .group_by(state)
+    ).all()
+    counts = dict.fromkeys(QR_STATES, 0)
+    counts.update({name: n for name, n in rows})
+    counts["total"] = sum(n for _, n in rows)
+    return counts
+
+
+def payee_history(stall: Stall) -> list[PayeeAccount]:
+    return list(
+        db.session.scalars(
+            select(PayeeAccount)
+            .where(PayeeAccount.stall_id == stall.id)
+            .order_by(PayeeAccount.id.desc())
+        )
+    )

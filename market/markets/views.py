@@ -1,0 +1,393 @@
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market.audit.models import AuditLog
+from market.auth import permissions
+from market.auth.models import utcnow
+from market.errors import InvalidInput, NotFound
+from market.extensions import db
+from market.markets import importing, queries, services
+from market.markets.forms import (
+    MARKET_STATUS_LABELS,
+    STALL_STATUS_LABELS,
+    ImportForm,
+    MarketForm,
+    StallForm,
+)
+from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
+from market.merchants.forms import MerchantForm, PayeeForm
+from market.merchants.services import current_payee
+from market.vietqr import bank_by_bin, build_payload
+
+bp = Blueprint("markets", __name__, url_prefix="/markets")
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    if current_user.role == "merchant":
+        abort(403)
+
+
+def market_or_404(code: str) -> Market:
+    market = queries.market_by_code(code)
+    if market is None or not permissions.can_view_market(current_user, market):
+        raise NotFound(_("Không tìm thấy chợ “%(code)s”.", code=code))
+    return market
+
+
+def stall_or_404(market: Market, code: str) -> Stall:
+    stall = queries.stall_by_code(market, code)
+    if stall is None:
+        raise NotFound(_("Không tìm thấy sạp “%(code)s”.", code=code))
+    return stall
+
+
+def form_errors_to_invalid(form) -> InvalidInput:
+    return InvalidInput({name: list(msgs) for name, msgs in form.errors.items()})
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/")
+def index():
+    page = queries.market_list(
+        current_user,
+        q=request.args.get("q", ""),
+        district=request.args.get("district", ""),
+        status=request.args.get("status", ""),
+        page=_page(),
+    )
+    return render_template(
+        "markets/index.html",
+        page=page,
+        districts=DISTRICTS,
+        statuses=MARKET_STATUS_LABELS,
+        can_create=permissions.can_create_market(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_market():
+    if not permissions.can_create_market(current_user):
+        abort(403)
+    form = MarketForm()
+    if form.validate_on_submit():
+        try:
+            market = services.create_market(
+                current_user,
+                code=form.code.data,
+                name=form.name.data.strip(),
+                district=form.district.data,
+                commune=(form.commune.data or "").strip(),
+                address=(form.address.data or "").strip(),
+                status=form.status.data,
+                launch_date=form.launch_date.data,
+            )
+        except InvalidInput as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Đã thêm chợ %(name)s.", name=market.name), "success")
+            return redirect(url_for("markets.show", code=market.code))
+    return _form_page("markets/market_form.html", form, market=None)
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+def edit_market(code: str):
+    market = market_or_404(code)
+    if not permissions.can_edit_market(current_user, market):
+        abort(403)
+    form = MarketForm(obj=market)
+    form.code.data = market.code
+    if form.validate_on_submit():
+        services.update_market(
+            current_user,
+            market,
+            name=form.name.data.strip(),
+            district=form.district.data,
+            commune=(form.commune.data or "").strip(),
+            address=(form.address.data or "").strip(),
+            status=form.status.data,
+            launch_date=form.launch_date.data,
+        )
+        flash(_("Đã lưu thông tin chợ."), "success")
+        return redirect(url_for("markets.show", code=market.code))
+    return _form_page("markets/market_form.html", form, market=market)
+
+
+@bp.route("/<code>")
+def show(code: str):
+    market = market_or_404(code)
+    page = queries.stall_rows(
+        market,
+        q=request.args.get("q", ""),
+        status=request.args.get("status", ""),
+        qr=request.args.get("qr", ""),
+        page=_page(),
+    )
+    return render_template(
+        "markets/show.html",
+        market=market,
+        page=page,
+        summary=queries.market_summary(market),
+        stall_statuses=STALL_STATUS_LABELS,
+        market_statuses=MARKET_STATUS_LABELS,
+        can_edit=permissions.can_edit_market(current_user, market),
+        can_audit=permissions.can_view_audit(current_user, market),
+    )
+
+
+@bp.route("/<code>/stalls/new", methods=["GET", "POST"])
+def new_stall(code: str):
+    market = market_or_404(code)
+    form = StallForm()
+    if form.validate_on_submit():
+        try:
+            stall = services.save_stall(
+                current_user, market, code=form.code.data, zone=(form.zone.data or "").strip(),
+                category=form.category.data, status=form.status.data,
+            )
+        except InvalidInput as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Đã thêm sạp %(code)s. Tiếp theo: nhập tiểu thương và tài khoản nhận tiền.",
+                    code=stall.code), "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+    return _form_page("markets/stall_form.html", form, market=market, stall=None)
+
+
+@bp.route("/<code>/stalls/<stall_code>")
+def stall(code: str, stall_code: str):
+    market = market_or_404(code)
+    stall = stall_or_404(market, stall_code)
+    payee = current_payee(stall)
+    return render_template(
+        "markets/stall.html",
+        market=market,
+        stall=stall,
+        payee=payee,
+        bank=bank_by_bin(payee.bank_bin) if payee else None,
+        payload=_payload(payee),
+        history=queries.payee_history(stall),
+        can_set_payee=permissions.can_set_payee(current_user, stall, payee),
+        can_verify=permissions.can_verify_payee(current_user, market),
+        stall_statuses=STALL_STATUS_LABELS,
+    )
+
+
+@bp.route("/<code>/stalls/<stall_code>/edit", methods=["GET", "POST"])
+def edit_stall(code: str, stall_code: str):
+    market = market_or_404(code)
+    stall = stall_or_404(market, stall_code)
+    form = StallForm(obj=stall)
+    if form.validate_on_submit():
+        try:
+            stall = services.save_stall(
+                current_user, market, stall, code=form.code.data,
+                zone=(form.zone.data or "").strip(), category=form.category.data,
+                status=form.status.data,
+            )
+        except InvalidInput as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Đã lưu sạp %(code)s.", code=stall.code), "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+    return _form_page("markets/stall_form.html", form, market=market, stall=stall)
+
+
+@bp.route("/<code>/stalls/<stall_code>/merchant", methods=["GET", "POST"])
+def stall_merchant(code: str, stall_code: str):
+    from market.merchants import services as merchant_services
+
+    market = market_or_404(code)
+    stall = stall_or_404(market, stall_code)
+    merchant = stall.merchant
+    form = MerchantForm(obj=merchant)
+    if form.validate_on_submit():
+        try:
+            merchant_services.save_merchant(
+                current_user, stall, merchant,
+                full_name=form.full_name.data, phone=form.phone.data,
+                tax_code=form.tax_code.data, consent=form.consent.data,
+            )
+        except InvalidInput as exc:
+            _attach_errors(form, exc)
+        else:
+            flash(_("Đã lưu tiểu thương của sạp %(code)s.", code=stall.code), "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+    return _form_page("merchants/merchant_form.html", form, market=market, stall=stall)
+
+
+@bp.route("/<code>/stalls/<stall_code>/payee", methods=["GET", "POST"])
+def stall_payee(code: str, stall_code: str):
+    from market.merchants import services as merchant_services
+
+    market = market_or_404(code)
+    stall = stall_or_404(market, stall_code)
+    current = current_payee(stall)
+    if not permissions.can_set_payee(current_user, stall, current):
+        abort(403)
+    form = PayeeForm()
+    if request.method == "GET":
+        form.expected_current_id.data = str(current.id) if current else ""
+        if current:
+            form.bank_bin.data = current.bank_bin
+            form.account_number.data = current.account_number
+            form.service.data = current.service
+            form.holder_name.data = current.holder_name
+    preview = None
+    if form.validate_on_submit():
+        fields = {
+            "bank_bin": form.bank_bin.data,
+            "account_number": form.account_number.data,
+            "service": form.service.data,
+            "holder_name": form.holder_name.data,
+        }
+        if request.form.get("action") == "preview":
+            preview = build_payload(fields["bank_bin"], fields["account_number"],
+                                    service=fields["service"])
+        else:
+            payee = merchant_services.set_payee(
+                current_user, stall, expected_current_id=form.expected_id(), **fields
+            )
+            if payee is None:
+                flash(_("Tài khoản không thay đổi."), "info")
+            else:
+                flash(_("Đã lưu tài khoản nhận tiền mới. Cần quản lý chợ xác minh và in lại mã QR."),
+                      "success")
+            return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+    bank = bank_by_bin(form.bank_bin.data) if form.bank_bin.data else None
+    status = 422 if form.errors else 200
+    return render_template(
+        "merchants/payee_form.html", form=form, market=market, stall=stall, current=current,
+        bank=bank, preview=preview,
+    ), status
+
+
+@bp.route("/<code>/stalls/<stall_code>/payee/<int:payee_id>/verify", methods=["POST"])
+def verify_payee(code: str, stall_code: str, payee_id: int):
+    from market.merchants import services as merchant_services
+    from market.merchants.models import PayeeAccount
+
+    market = market_or_404(code)
+    stall = stall_or_404(market, stall_code)
+    payee = db.session.get(PayeeAccount, payee_id)
+    if payee is None or payee.stall_id != stall.id:
+        raise NotFound()
+    merchant_services.verify_payee(current_user, payee)
+    flash(_("Đã xác minh tài khoản %(acc)s.", acc=payee.account_number), "success")
+    return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+
+
+@bp.route("/<code>/import", methods=["GET", "POST"])
+def import_file(code: str):
+    market = market_or_404(code)
+    if not permissions.can_onboard(current_user, market):
+        abort(403)
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        content = upload.read()
+        batch = ImportBatch(
+            market_id=market.id, filename=upload.filename or "upload.csv", content=content,
+            sha256=hashlib.sha256(content).hexdigest(), created_by_id=current_user.id,
+        )
+        db.session.add(batch)
+        db.session.commit()
+        report = importing.run_import(current_user, market, batch.filename, content, dry_run=True)
+        return render_template("markets/import_report.html", market=market, batch=batch,
+                               report=report, columns=importing.COLUMNS)
+    status = 422 if form.errors else 200
+    return render_template("markets/import.html", market=market, form=form,
+                           columns=importing.COLUMNS), status
+
+
+@bp.route("/<code>/import/<int:batch_id>/apply", methods=["POST"])
+def apply_import(code: str, batch_id: int):
+    market = market_or_404(code)
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.market_id != market.id:
+        raise NotFound()
+    if batch.applied_at is not None:
+        flash(_("Tệp này đã được nhập rồi."), "info")
+        return redirect(url_for("markets.show", code=market.code))
+    report = importing.run_import(current_user, market, batch.filename, batch.content,
+                                  dry_run=False)
+    if not report.applied:
+        return render_template("markets/import_report.html", market=market, batch=batch,
+                               report=report, columns=importing.COLUMNS), 422
+    batch = db.session.get(ImportBatch, batch_id)
+    batch.applied_at = utcnow()
+    batch.summary = report.as_dict()
+    db.session.commit()
+    flash(_("Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(p)s tài khoản mới, "
+            "%(s)s dòng không đổi.", n=report.rows, c=report.stalls_created,
+            u=report.stalls_updated, p=report.payees_set, s=report.unchanged), "success")
+    return redirect(url_for("markets.show", code=market.code))
+
+
+@bp.route("/import-template.<fmt>")
+def import_template(fmt: str):
+    return _table_response(importing.template_rows(), "mau-nhap-sap", fmt)
+
+
+@bp.route("/<code>/export.<fmt>")
+def export(code: str, fmt: str):
+    market = market_or_404(code)
+    return _table_response(importing.export_rows(market), f"sap-{market.code}", fmt)
+
+
+@bp.route("/<code>/audit")
+def audit_log(code: str):
+    market = market_or_404(code)
+    if not permissions.can_view_audit(current_user, market):
+        abort(403)
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.market_id == market.id).order_by(AuditLog.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("markets/audit.html", market=market, entries=entries)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _payload(payee) -> str | None:
+    if payee is None:
+        return None
+    return build_payload(payee.bank_bin, payee.account_number, service=payee.service)
+
+
+def _attach_errors(form, exc: InvalidInput) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+    if exc.errors:
+        return
+    flash(exc.message, "error")
+
+
+def _form_page(template: str, form, **context):
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def _table_response(rows, name: str, fmt: str) -> Response:
+    if fmt == "csv":
+        body, mimetype = importing.to_csv(rows), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body = importing.to_xlsx(rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        raise NotFound()
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

@@ -1,0 +1,1 @@
+"""Merchants and the bank accounts their stalls are paid into."""

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, ValidationError
+
+from market.merchants import values
+from market.vietqr import all_banks
+
+
+def normalized(func: Callable[[str], object]):
+    """A WTForms validator that stores the normal form or shows the rule's message."""
+
+    def validate(form, field) -> None:
+        try:
+            field.data = func(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validate
+
+
+class MerchantForm(FlaskForm):
+    full_name = StringField(
+        _l("Họ tên tiểu thương"), [normalized(values.normalize_full_name)]
+    )
+    phone = StringField(_l("Số điện thoại di động"), [normalized(values.normalize_phone)])
+    tax_code = StringField(_l("Mã số thuế (nếu có)"), [normalized(values.normalize_tax_code)])
+    consent = BooleanField(_l("Tiểu thương đồng ý tham gia và cho phép lưu thông tin"))
+
+
+def bank_choices() -> list[tuple[str, str]]:
+    return [("", "— Chọn ngân hàng —")] + [
+        (bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()
+    ]
+
+
+class PayeeForm(FlaskForm):
+    bank_bin = SelectField(
+        _l("Ngân hàng"), validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))]
+    )
+    service = RadioField(
+        _l("Loại"),
+        choices=[("account", _l("Số tài khoản")), ("card", _l("Số thẻ"))],
+        default="account",
+    )
+    account_number = StringField(_l("Số tài khoản / số thẻ"))
+    holder_name = StringField(
+        _l("Tên chủ tài khoản (như ngân hàng hiển thị)"),
+        [normalized(values.normalize_holder_name)],
+    )
+    expected_current_id = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.bank_bin.choices = bank_choices()
+
+    def validate_bank_bin(self, field) -> None:
+        try:
+            values.resolve_bank(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_account_number(self, field) -> None:
+        try:
+            field.data = values.normalize_account_number(field.data, self.service.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def expected_id(self) -> int | None:
+        raw = (self.expected_current_id.data or "").strip()
+        return int(raw) if raw.isdigit() else None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.auth.models import User, utcnow
+from market.extensions import db
+
+if TYPE_CHECKING:
+    from market.markets.models import Stall
+
+
+class Merchant(db.Model):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    # Normalised to 10 digits starting with 0, e.g. 0912345678.
+    phone: Mapped[str] = mapped_column(String(10), unique=True)
+    tax_code: Mapped[str | None] = mapped_column(String(14))
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    stalls: Mapped[list[Stall]] = relationship(back_populates="merchant", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<Merchant {self.phone}>"
+
+
+class PayeeAccount(db.Model):
+    """The bank account a stall's QR pays into. Never edited: a change adds a new row."""
+
+    __tablename__ = "payee_accounts"
+    __table_args__ = (
+        CheckConstraint("service IN ('account', 'card')", name="service"),
+        # One current payee per stall, enforced by the database even under concurrent edits.
+        Index(
+            "uq_payee_accounts_current_stall",
+            "stall_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+        Index("ix_payee_accounts_account_number", "account_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id", ondelete="CASCADE"), index=True)
+    bank_bin: Mapped[str] = mapped_column(String(6))
+    account_number: Mapped[str] = mapped_column(String(19))
+    service: Mapped[str] = mapped_column(String(7), default="account")
+    holder_name: Mapped[str] = mapped_column(String(80))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    stall: Mapped[Stall] = relationship(back_populates="payees")
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    def same_account(self, bank_bin: str, account_number: str, service: str, holder: str) -> bool:
+        return (self.bank_bin, self.account_number, self.service, self.holder_name) == (
+            bank_bin,
+            account_number,
+            service,
+            holder,
+        )
