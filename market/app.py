@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from market import config as market_config
@@ -37,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def select_locale() -> str:
     """The user's saved language, else the one picked on this device, else Vietnamese."""
+    if not has_request_context():
+        return "vi"
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         return current_user.locale
     lang = session.get("lang")

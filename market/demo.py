@@ -71,7 +71,7 @@ DEMO_USERS = (
     ("quanly", "manager", "quản lý Chợ Thái, Chợ Đồng Quang, Chợ Túc Duyên"),
     ("quanly2", "manager", "quản lý Chợ Trung tâm Sông Công, Chợ Ba Hàng"),
     ("hotro", "helper", "tổ công nghệ số cộng đồng, Chợ Đồng Quang"),
-    ("tieuthuong", "merchant", "tiểu thương sạp A-001 Chợ Đồng Quang"),
+    ("tieuthuong", "merchant", "tiểu thương một sạp ở Chợ Đồng Quang"),
 )
 
 

@@ -42,10 +42,9 @@ def register(app: Flask) -> None:
     def seed_demo(if_empty: bool):
         """Load the Thái Nguyên demo data set (deterministic)."""
         if if_empty and demo.has_data():
-            click.echo("database already has data; demo not loaded")
-            return
-        counts = demo.load()
-        click.echo(json.dumps(counts, ensure_ascii=False))
+            click.echo("database already has data; demo not loaded again")
+        else:
+            click.echo(json.dumps(demo.load(), ensure_ascii=False))
         click.echo("demo logins (password: %s):" % demo.DEMO_PASSWORD)
         for username, role, note in demo.DEMO_USERS:
             click.echo(f"  {username:<12} {role:<9} {note}")

@@ -8,6 +8,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from market.formfields import choices
 from market.markets.models import DISTRICTS, GOODS_CATEGORIES
 
 MARKET_STATUS_LABELS = {
@@ -44,12 +45,12 @@ class MarketForm(FlaskForm):
     )
     district = SelectField(
         _l("Huyện / thành phố"),
-        choices=[("", "—")] + [(d, d) for d in DISTRICTS],
+        choices=choices([("", "—")] + [(d, d) for d in DISTRICTS]),
         validators=[InputRequired(_l("Vui lòng chọn huyện / thành phố."))],
     )
     commune = StringField(_l("Xã / phường"), [Optional(), Length(max=80)])
     address = StringField(_l("Địa chỉ"), [Optional(), Length(max=200)])
-    status = SelectField(_l("Trạng thái"), choices=list(MARKET_STATUS_LABELS.items()))
+    status = SelectField(_l("Trạng thái"), choices=choices(MARKET_STATUS_LABELS.items()))
     launch_date = DateField(
         _l("Ngày bắt đầu Chợ 4.0"),
         [Optional()],
@@ -63,8 +64,8 @@ class MarketForm(FlaskForm):
 class StallForm(FlaskForm):
     code = StringField(_l("Mã sạp"))
     zone = StringField(_l("Khu / dãy"), [Optional(), Length(max=40)])
-    category = SelectField(_l("Ngành hàng"), choices=list(GOODS_CATEGORIES.items()))
-    status = SelectField(_l("Trạng thái"), choices=list(STALL_STATUS_LABELS.items()))
+    category = SelectField(_l("Ngành hàng"), choices=choices(GOODS_CATEGORIES.items()))
+    status = SelectField(_l("Trạng thái"), choices=choices(STALL_STATUS_LABELS.items()))
 
     def validate_code(self, field) -> None:
         check_code(field, _l("Mã sạp"))

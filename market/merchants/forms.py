@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from market.formfields import choices
 from market.merchants import values
 from market.vietqr import all_banks
 
@@ -32,10 +33,10 @@ class MerchantForm(FlaskForm):
     consent = BooleanField(_l("Tiểu thương đồng ý tham gia và cho phép lưu thông tin"))
 
 
-def bank_choices() -> list[tuple[str, str]]:
-    return [("", "— Chọn ngân hàng —")] + [
+def bank_choices():
+    return choices([("", "— Chọn ngân hàng —")] + [
         (bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()
-    ]
+    ])
 
 
 class PayeeForm(FlaskForm):
@@ -44,7 +45,7 @@ class PayeeForm(FlaskForm):
     )
     service = RadioField(
         _l("Loại"),
-        choices=[("account", _l("Số tài khoản")), ("card", _l("Số thẻ"))],
+        choices=choices([("account", _l("Số tài khoản")), ("card", _l("Số thẻ"))]),
         default="account",
     )
     account_number = StringField(_l("Số tài khoản / số thẻ"))

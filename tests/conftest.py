@@ -1,0 +1,201 @@
+"""Fixtures: the app on SQLite and on a real PostgreSQL, a client, and users of every role.
+
+Every test that takes ``app`` runs twice, once per database. The schema comes from the
+migrations (``flask db upgrade``), once per database per session; each test then starts
+from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from market.app import create_app
+from market.extensions import db
+from tests.pgserver import ThrowawayPostgres
+
+DATABASES = ["sqlite", "postgresql"]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres | None]:
+    """The suite's PostgreSQL server, started here unless MARKET_TEST_POSTGRES_URL names one."""
+    if os.environ.get("MARKET_TEST_POSTGRES_URL"):
+        yield None
+        return
+    server = ThrowawayPostgres().start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    app.instance_path = str(instance)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory, request):
+    """A function giving the URL of a migrated database of a kind, made on first use."""
+    database_urls: dict[str, str] = {}
+
+    def get(kind: str) -> str:
+        if kind not in database_urls:
+            instance = tmp_path_factory.mktemp(kind)
+            if kind == "sqlite":
+                url = f"sqlite:///{instance / 'test.sqlite3'}"
+            else:
+                external = os.environ.get("MARKET_TEST_POSTGRES_URL")
+                url = external or request.getfixturevalue("postgres").create_database(
+                    "market_test"
+                )
+            _migrate(url, instance)
+            database_urls[kind] = url
+        return database_urls[kind]
+
+    return get
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(db_kind, migrated) -> str:
+    url = migrated(db_kind)
+    _empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- data builders ------------------------------------------------------------------------
+
+
+class World:
+    """Two markets, a stall with a merchant and verified payee in each, and one user per role:
+    manager/helper/merchant of market A (``own``), and the same roles for market B."""
+
+    def __init__(self) -> None:
+        from market.auth.models import User
+        from market.markets.models import Market, Stall
+        from market.merchants.models import Merchant, PayeeAccount
+
+        self.market_a = Market(code="TN-A", name="Chợ Đồng Quang", district="TP. Thái Nguyên",
+                               status="live")
+        self.market_b = Market(code="TN-B", name="Chợ Túc Duyên", district="TP. Thái Nguyên",
+                               status="live")
+        self.merchant_a = Merchant(full_name="Nguyễn Thị Hoa", phone="0912345678", consent=True)
+        self.merchant_b = Merchant(full_name="Trần Văn Bình", phone="0987654321", consent=True)
+        self.stall_a = Stall(market=self.market_a, code="A-01", zone="Khu A", category="rau-cu",
+                             status="active", merchant=self.merchant_a)
+        self.stall_b = Stall(market=self.market_b, code="B-01", zone="Khu B", category="thit",
+                             status="active", merchant=self.merchant_b)
+        db.session.add_all([self.market_a, self.market_b, self.stall_a, self.stall_b])
+        self.users = {}
+        for name, role, markets, merchant in [
+            ("admin", "admin", [], None),
+            ("manager", "manager", [self.market_a], None),
+            ("helper", "helper", [self.market_a], None),
+            ("merchant", "merchant", [], self.merchant_a),
+            ("manager_b", "manager", [self.market_b], None),
+            ("helper_b", "helper", [self.market_b], None),
+            ("merchant_b", "merchant", [], self.merchant_b),
+        ]:
+            user = User(username=name, full_name=name.title(), role=role, markets=markets,
+                        merchant=merchant)
+            user.password_hash = HASH
+            db.session.add(user)
+            self.users[name] = user
+        db.session.flush()
+        self.payee_a = PayeeAccount(stall=self.stall_a, bank_bin="970436",
+                                    account_number="0011001234567", holder_name="NGUYEN THI HOA",
+                                    verified_at=db.func.now(),
+                                    verified_by_id=self.users["manager"].id)
+        self.payee_b = PayeeAccount(stall=self.stall_b, bank_bin="970415",
+                                    account_number="101867123456", holder_name="TRAN VAN BINH",
+                                    verified_at=db.func.now(),
+                                    verified_by_id=self.users["manager_b"].id)
+        db.session.add_all([self.payee_a, self.payee_b])
+        db.session.commit()
+
+
+def _hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    # The real login path checks this hash; a cheap one keeps hundreds of logins fast.
+    # (Production hashes use scrypt: see User.set_password and its test.)
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+HASH = _hash()
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World()
+
+
+class Auth:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
