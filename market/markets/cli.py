@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ def register(app: Flask) -> None:
         content = file.read_bytes()
         try:
             total = len(importing.read_table(file.name, content))
-            with click.progressbar(length=total, label="Checking rows", file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(length=total, label="Checking rows", file=sys.stderr) as bar:
                 report = importing.run_import(None, market, file.name, content, dry_run=dry_run,
                                               progress=bar.update)
         except DomainError as exc:

@@ -213,8 +213,10 @@ def stall_merchant(code: str, stall_code: str):
     form = MerchantForm(obj=merchant)
     if form.validate_on_submit():
         try:
+            # The phone number is the merchant's identity: a known number brings that
+            # merchant to this stall, a new one creates a merchant.
             merchant_services.save_merchant(
-                current_user, stall, merchant,
+                current_user, stall,
                 full_name=form.full_name.data, phone=form.phone.data,
                 tax_code=form.tax_code.data, consent=form.consent.data,
             )

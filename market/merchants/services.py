@@ -189,11 +189,11 @@ def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
     return payee
 
 
-def save_merchant(actor: User, stall: Stall, merchant: Merchant | None, **fields) -> Merchant:
-    """Create or edit the merchant of a stall and make them its holder."""
+def save_merchant(actor: User, stall: Stall, **fields) -> Merchant:
+    """Create or update the merchant with this phone number and make them the stall's holder."""
     if not permissions.can_onboard(actor, stall.market):
         raise Forbidden()
-    merchant = stage_merchant(merchant=merchant, **fields)
+    merchant = stage_merchant(**fields)
     db.session.flush()
     stage_assignment(actor, stall, merchant)
     commit_or_conflict()

@@ -26,6 +26,9 @@ def normalize_phone(raw: str) -> str:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
+    elif len(digits) == 9 and digits[0] in "35789":
+        # Spreadsheets drop the leading zero of a number typed as a number.
+        digits = "0" + digits
     if not _MOBILE.fullmatch(digits):
         raise ValueError(
             _("Số điện thoại “%(value)s” không phải số di động Việt Nam (10 số, ví dụ 0912345678).",

@@ -11,6 +11,7 @@ from market.merchants import values
         ("84912345678", "0912345678"),
         ("091.234.5678", "0912345678"),
         ("0386-123-456", "0386123456"),
+        ("912345678", "0912345678"),
     ],
 )
 def test_phone_numbers_are_normalised(app, raw, expected):
