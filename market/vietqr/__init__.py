@@ -1,0 +1,39 @@
+"""NAPAS VietQR: build and parse bank-transfer QR payloads (standard library only).
+
+>>> from market.vietqr import build_payload, parse_payload
+>>> parse_payload(build_payload("970422", "77500614710", amount=1000)).amount
+1000
+"""
+
+from market.vietqr.banks import Bank, all_banks, bank_by_bin, bank_by_code
+from market.vietqr.crc import crc16_ccitt_false
+from market.vietqr.errors import (
+    CRCError,
+    FieldError,
+    LengthError,
+    MissingFieldError,
+    TLVError,
+    UnknownBankError,
+    VietQRError,
+)
+from market.vietqr.payload import VietQR, build_payload, parse_payload
+from market.vietqr.text import transliterate
+
+__all__ = [
+    "Bank",
+    "CRCError",
+    "FieldError",
+    "LengthError",
+    "MissingFieldError",
+    "TLVError",
+    "UnknownBankError",
+    "VietQR",
+    "VietQRError",
+    "all_banks",
+    "bank_by_bin",
+    "bank_by_code",
+    "build_payload",
+    "crc16_ccitt_false",
+    "parse_payload",
+    "transliterate",
+]
