@@ -29,7 +29,7 @@ def _database_url(instance_path: Path) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -38,8 +38,16 @@ LIVE_MARKETS = (
 
 # Communes whose markets are planned or being onboarded, by district.
 OTHER_MARKETS = {
-    "TP. Thái Nguyên": ["Tân Long", "Quan Triều", "Phú Xá", "Tân Thịnh", "Thịnh Đán",
-                        "Cam Giá", "Tích Lương", "Quyết Thắng"],
+    "TP. Thái Nguyên": [
+        "Tân Long",
+        "Quan Triều",
+        "Phú Xá",
+        "Tân Thịnh",
+        "Thịnh Đán",
+        "Cam Giá",
+        "Tích Lương",
+        "Quyết Thắng",
+    ],
     "TP. Sông Công": ["Mỏ Chè", "Bách Quang", "Phố Cò"],
     "TP. Phổ Yên": ["Bắc Sơn", "Bãi Bông", "Đắc Sơn", "Hồng Tiến", "Trung Thành"],
     "Huyện Phú Lương": ["Giang Tiên", "Yên Đổ", "Động Đạt"],
@@ -50,20 +58,110 @@ OTHER_MARKETS = {
     "Huyện Phú Bình": ["Úc Sơn", "Hương Sơn", "Điềm Thụy", "Kha Sơn"],
 }
 
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô",
-            "Dương", "Hà", "Lương", "Nông", "Ma", "Triệu", "Lý", "Đinh", "Phùng", "Lưu")
+SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Ngô",
+    "Dương",
+    "Hà",
+    "Lương",
+    "Nông",
+    "Ma",
+    "Triệu",
+    "Lý",
+    "Đinh",
+    "Phùng",
+    "Lưu",
+)
 MIDDLE_F = ("Thị", "Thị", "Thu", "Ngọc", "Thanh", "Minh", "Hồng", "Kim")
 MIDDLE_M = ("Văn", "Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Mạnh")
-GIVEN_F = ("Hoa", "Lan", "Mai", "Hương", "Hạnh", "Nga", "Thủy", "Yến", "Phương", "Dung",
-           "Hằng", "Huệ", "Liên", "Nhung", "Oanh", "Thắm", "Trang", "Vân", "Xuân", "Loan")
-GIVEN_M = ("Hùng", "Dũng", "Tuấn", "Bình", "Cường", "Hải", "Long", "Nam", "Sơn", "Thắng",
-           "Tùng", "Hòa", "Khánh", "Lâm", "Phúc", "Quý", "Tâm", "Toàn", "Việt", "Đạt")
+GIVEN_F = (
+    "Hoa",
+    "Lan",
+    "Mai",
+    "Hương",
+    "Hạnh",
+    "Nga",
+    "Thủy",
+    "Yến",
+    "Phương",
+    "Dung",
+    "Hằng",
+    "Huệ",
+    "Liên",
+    "Nhung",
+    "Oanh",
+    "Thắm",
+    "Trang",
+    "Vân",
+    "Xuân",
+    "Loan",
+)
+GIVEN_M = (
+    "Hùng",
+    "Dũng",
+    "Tuấn",
+    "Bình",
+    "Cường",
+    "Hải",
+    "Long",
+    "Nam",
+    "Sơn",
+    "Thắng",
+    "Tùng",
+    "Hòa",
+    "Khánh",
+    "Lâm",
+    "Phúc",
+    "Quý",
+    "Tâm",
+    "Toàn",
+    "Việt",
+    "Đạt",
+)
 # Banks market traders use most, weighted (BIN, weight).
-BANKS = (("970405", 30), ("970436", 14), ("970418", 12), ("970415", 12), ("970422", 10),
-         ("970407", 6), ("970432", 4), ("970416", 3), ("970449", 5), ("970403", 2),
-         ("970423", 1), ("970443", 1))
-MOBILE_PREFIXES = ("086", "096", "097", "098", "032", "033", "035", "039", "091", "094",
-                   "088", "081", "083", "090", "093", "070", "077", "056", "058")
+BANKS = (
+    ("970405", 30),
+    ("970436", 14),
+    ("970418", 12),
+    ("970415", 12),
+    ("970422", 10),
+    ("970407", 6),
+    ("970432", 4),
+    ("970416", 3),
+    ("970449", 5),
+    ("970403", 2),
+    ("970423", 1),
+    ("970443", 1),
+)
+MOBILE_PREFIXES = (
+    "086",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "035",
+    "039",
+    "091",
+    "094",
+    "088",
+    "081",
+    "083",
+    "090",
+    "093",
+    "070",
+    "077",
+    "056",
+    "058",
+)
 ZONES = ("Khu A", "Khu B", "Khu C", "Nhà chính", "Dãy ngoài")
 
 DEMO_USERS = (
@@ -92,16 +190,31 @@ def load() -> dict[str, int]:
     markets = []
     for code, name, district, commune, _n in LIVE_MARKETS:
         launch = date(2022, 9, 1) + timedelta(days=rng.randrange(0, 900))
-        markets.append(Market(code=code, name=name, district=district, commune=commune,
-                              address=f"{commune}, {district}, Thái Nguyên", status="live",
-                              launch_date=launch))
+        markets.append(
+            Market(
+                code=code,
+                name=name,
+                district=district,
+                commune=commune,
+                address=f"{commune}, {district}, Thái Nguyên",
+                status="live",
+                launch_date=launch,
+            )
+        )
     for district, communes in OTHER_MARKETS.items():
         for commune in communes:
             code = "TN-" + transliterate(commune).upper().replace(" ", "")
             status = "onboarding" if rng.random() < 0.4 else "planned"
-            markets.append(Market(code=code, name=f"Chợ {commune}", district=district,
-                                  commune=commune, address=f"{commune}, {district}, Thái Nguyên",
-                                  status=status))
+            markets.append(
+                Market(
+                    code=code,
+                    name=f"Chợ {commune}",
+                    district=district,
+                    commune=commune,
+                    address=f"{commune}, {district}, Thái Nguyên",
+                    status=status,
+                )
+            )
     db.session.add_all(markets)
     db.session.flush()
     by_code = {m.code: m for m in markets}
@@ -109,15 +222,21 @@ def load() -> dict[str, int]:
     used_phones: set[str] = set()
     merchant_rows, stall_specs = [], []
     categories = list(GOODS_CATEGORIES)
-    for code, _name_, _d, _c, count in LIVE_MARKETS:
+    for code, _market_name, _d, _c, count in LIVE_MARKETS:
         market = by_code[code]
         for i in range(1, count + 1):
             zone = rng.choice(ZONES)
             stall_code = f"{'ABCDE'[ZONES.index(zone)]}-{i:03d}"
             status = "active" if rng.random() < 0.96 else rng.choice(("vacant", "closed"))
-            spec = {"market_id": market.id, "code": stall_code, "zone": zone,
-                    "category": rng.choice(categories), "status": status,
-                    "created_at": now, "merchant_index": None}
+            spec = {
+                "market_id": market.id,
+                "code": stall_code,
+                "zone": zone,
+                "category": rng.choice(categories),
+                "status": status,
+                "created_at": now,
+                "merchant_index": None,
+            }
             if status == "active":
                 while True:
                     phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**7):07d}"
@@ -125,23 +244,32 @@ def load() -> dict[str, int]:
                         used_phones.add(phone)
                         break
                 full_name = _name(rng)
-                merchant_rows.append({
-                    "full_name": full_name, "phone": phone, "tax_code": None,
-                    "consent": True, "consent_at": now - timedelta(days=rng.randrange(30, 700)),
-                    "created_at": now,
-                })
+                merchant_rows.append(
+                    {
+                        "full_name": full_name,
+                        "phone": phone,
+                        "tax_code": None,
+                        "consent": True,
+                        "consent_at": now - timedelta(days=rng.randrange(30, 700)),
+                        "created_at": now,
+                    }
+                )
                 spec["merchant_index"] = len(merchant_rows) - 1
             stall_specs.append(spec)
 
-    merchant_ids = list(db.session.scalars(
-        insert(Merchant).returning(Merchant.id, sort_by_parameter_order=True), merchant_rows
-    ))
+    merchant_ids = list(
+        db.session.scalars(
+            insert(Merchant).returning(Merchant.id, sort_by_parameter_order=True), merchant_rows
+        )
+    )
     for spec in stall_specs:
         index = spec.pop("merchant_index")
         spec["merchant_id"] = merchant_ids[index] if index is not None else None
-    stall_ids = list(db.session.scalars(
-        insert(Stall).returning(Stall.id, sort_by_parameter_order=True), stall_specs
-    ))
+    stall_ids = list(
+        db.session.scalars(
+            insert(Stall).returning(Stall.id, sort_by_parameter_order=True), stall_specs
+        )
+    )
 
     users = _users(by_code, merchant_ids[by_code_first_merchant(stall_specs, by_code)])
     db.session.add_all(users)
@@ -150,8 +278,9 @@ def load() -> dict[str, int]:
 
     bins = [b for b, _w in BANKS]
     weights = [w for _b, w in BANKS]
-    name_by_id = {mid: row["full_name"] for mid, row in zip(merchant_ids, merchant_rows,
-                                                              strict=True)}
+    name_by_id = {
+        mid: row["full_name"] for mid, row in zip(merchant_ids, merchant_rows, strict=True)
+    }
     payee_rows = []
     for stall_id, spec in zip(stall_ids, stall_specs, strict=True):
         if spec["merchant_id"] is None or rng.random() < 0.03:
@@ -159,17 +288,28 @@ def load() -> dict[str, int]:
         holder = transliterate(name_by_id[spec["merchant_id"]]).upper()
         created = now - timedelta(days=rng.randrange(20, 600))
         verified = rng.random() < 0.93
-        payee_rows.append({
-            "stall_id": stall_id, "bank_bin": rng.choices(bins, weights)[0],
-            "account_number": str(rng.randrange(10**9, 10**13)), "service": "account",
-            "holder_name": holder, "is_current": True, "created_at": created,
-            "verified_at": created + timedelta(days=1) if verified else None,
-            "verified_by_id": verifier.id if verified else None,
-        })
+        payee_rows.append(
+            {
+                "stall_id": stall_id,
+                "bank_bin": rng.choices(bins, weights)[0],
+                "account_number": str(rng.randrange(10**9, 10**13)),
+                "service": "account",
+                "holder_name": holder,
+                "is_current": True,
+                "created_at": created,
+                "verified_at": created + timedelta(days=1) if verified else None,
+                "verified_by_id": verifier.id if verified else None,
+            }
+        )
     db.session.execute(insert(PayeeAccount), payee_rows)
     db.session.commit()
-    return {"markets": len(markets), "stalls": len(stall_ids), "merchants": len(merchant_ids),
-            "payee_accounts": len(payee_rows), "users": len(users)}
+    return {
+        "markets": len(markets),
+        "stalls": len(stall_ids),
+        "merchants": len(merchant_ids),
+        "payee_accounts": len(payee_rows),
+        "users": len(users),
+    }
 
 
 def by_code_first_merchant(stall_specs: list[dict], by_code: dict[str, Market]) -> int:
@@ -190,13 +330,22 @@ def _users(by_code: dict[str, Market], merchant_id: int) -> list[User]:
         "quanly2": ["SC-TRUNGTAM", "PY-BAHANG"],
         "hotro": ["TN-DONGQUANG"],
     }
-    names = {"admin": "Đỗ Minh Tuấn", "quanly": "Nguyễn Thị Thu Hà", "quanly2": "Lê Văn Hải",
-             "hotro": "Hoàng Thị Mai", "tieuthuong": "Tiểu thương demo"}
+    names = {
+        "admin": "Đỗ Minh Tuấn",
+        "quanly": "Nguyễn Thị Thu Hà",
+        "quanly2": "Lê Văn Hải",
+        "hotro": "Hoàng Thị Mai",
+        "tieuthuong": "Tiểu thương demo",
+    }
     users = []
     for username, role, _note in DEMO_USERS:
-        user = User(username=username, full_name=names[username], role=role,
-                    markets=[by_code[c] for c in scopes.get(username, [])],
-                    merchant_id=merchant_id if role == "merchant" else None)
+        user = User(
+            username=username,
+            full_name=names[username],
+            role=role,
+            markets=[by_code[c] for c in scopes.get(username, [])],
+            merchant_id=merchant_id if role == "merchant" else None,
+        )
         user.set_password(DEMO_PASSWORD)
         users.append(user)
     return users

@@ -62,9 +62,10 @@ def wants_json(req: Request) -> bool:
     if req.path.startswith("/api/"):
         return True
     best = req.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]
+    )
 
 
 def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -57,9 +57,7 @@ def migrated(tmp_path_factory, request):
                 url = f"sqlite:///{instance / 'test.sqlite3'}"
             else:
                 external = os.environ.get("MARKET_TEST_POSTGRES_URL")
-                url = external or request.getfixturevalue("postgres").create_database(
-                    "market_test"
-                )
+                url = external or request.getfixturevalue("postgres").create_database("market_test")
             _migrate(url, instance)
             database_urls[kind] = url
         return database_urls[kind]
@@ -75,7 +73,7 @@ def _empty_tables(url: str) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - names from metadata
     engine.dispose()
 
 
@@ -130,16 +128,30 @@ class World:
         from market.markets.models import Market, Stall
         from market.merchants.models import Merchant, PayeeAccount
 
-        self.market_a = Market(code="TN-A", name="Chợ Đồng Quang", district="TP. Thái Nguyên",
-                               status="live")
-        self.market_b = Market(code="TN-B", name="Chợ Túc Duyên", district="TP. Thái Nguyên",
-                               status="live")
+        self.market_a = Market(
+            code="TN-A", name="Chợ Đồng Quang", district="TP. Thái Nguyên", status="live"
+        )
+        self.market_b = Market(
+            code="TN-B", name="Chợ Túc Duyên", district="TP. Thái Nguyên", status="live"
+        )
         self.merchant_a = Merchant(full_name="Nguyễn Thị Hoa", phone="0912345678", consent=True)
         self.merchant_b = Merchant(full_name="Trần Văn Bình", phone="0987654321", consent=True)
-        self.stall_a = Stall(market=self.market_a, code="A-01", zone="Khu A", category="rau-cu",
-                             status="active", merchant=self.merchant_a)
-        self.stall_b = Stall(market=self.market_b, code="B-01", zone="Khu B", category="thit",
-                             status="active", merchant=self.merchant_b)
+        self.stall_a = Stall(
+            market=self.market_a,
+            code="A-01",
+            zone="Khu A",
+            category="rau-cu",
+            status="active",
+            merchant=self.merchant_a,
+        )
+        self.stall_b = Stall(
+            market=self.market_b,
+            code="B-01",
+            zone="Khu B",
+            category="thit",
+            status="active",
+            merchant=self.merchant_b,
+        )
         db.session.add_all([self.market_a, self.market_b, self.stall_a, self.stall_b])
         self.users = {}
         for name, role, markets, merchant in [
@@ -151,20 +163,29 @@ class World:
             ("helper_b", "helper", [self.market_b], None),
             ("merchant_b", "merchant", [], self.merchant_b),
         ]:
-            user = User(username=name, full_name=name.title(), role=role, markets=markets,
-                        merchant=merchant)
+            user = User(
+                username=name, full_name=name.title(), role=role, markets=markets, merchant=merchant
+            )
             user.password_hash = HASH
             db.session.add(user)
             self.users[name] = user
         db.session.flush()
-        self.payee_a = PayeeAccount(stall=self.stall_a, bank_bin="970436",
-                                    account_number="0011001234567", holder_name="NGUYEN THI HOA",
-                                    verified_at=db.func.now(),
-                                    verified_by_id=self.users["manager"].id)
-        self.payee_b = PayeeAccount(stall=self.stall_b, bank_bin="970415",
-                                    account_number="101867123456", holder_name="TRAN VAN BINH",
-                                    verified_at=db.func.now(),
-                                    verified_by_id=self.users["manager_b"].id)
+        self.payee_a = PayeeAccount(
+            stall=self.stall_a,
+            bank_bin="970436",
+            account_number="0011001234567",
+            holder_name="NGUYEN THI HOA",
+            verified_at=db.func.now(),
+            verified_by_id=self.users["manager"].id,
+        )
+        self.payee_b = PayeeAccount(
+            stall=self.stall_b,
+            bank_bin="970415",
+            account_number="101867123456",
+            holder_name="TRAN VAN BINH",
+            verified_at=db.func.now(),
+            verified_by_id=self.users["manager_b"].id,
+        )
         db.session.add_all([self.payee_a, self.payee_b])
         db.session.commit()
 

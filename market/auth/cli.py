@@ -13,8 +13,9 @@ from market.markets.models import Market
 def register(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(["admin", "manager", "helper", "merchant"]),
-                  required=True)
+    @click.option(
+        "--role", type=click.Choice(["admin", "manager", "helper", "merchant"]), required=True
+    )
     @click.option("--name", "full_name", required=True, help="Full name shown in the audit log.")
     @click.option("--market", "market_codes", multiple=True, help="Market code (repeatable).")
     @click.password_option()
@@ -25,8 +26,14 @@ def register(app: Flask) -> None:
         if missing:
             raise click.UsageError(f"unknown market code(s): {', '.join(sorted(missing))}")
         try:
-            user = services.create_user(None, username=username, full_name=full_name,
-                                        password=password, role=role, markets=markets)
+            user = services.create_user(
+                None,
+                username=username,
+                full_name=full_name,
+                password=password,
+                role=role,
+                markets=markets,
+            )
         except DomainError as exc:
             raise click.ClickException(f"{exc.message} {getattr(exc, 'errors', '')}") from exc
         click.echo(f"created {user.username} ({user.role})")

@@ -74,13 +74,22 @@ def set_role(actor: User | None, user: User, role: str, markets: list[Market]) -
     user.markets = list(markets)
     new = {"role": role, "markets": sorted(m.code for m in markets)}
     if old != new:
-        audit.record("user.role", actor=actor, entity="user", entity_id=user.id,
-                     market_id=None, old=old, new=new)
+        audit.record(
+            "user.role",
+            actor=actor,
+            entity="user",
+            entity_id=user.id,
+            market_id=None,
+            old=old,
+            new=new,
+        )
     commit_or_conflict()
     return user
 
 
-def set_preferences(user: User, *, locale: str | None = None, large_text: bool | None = None) -> None:
+def set_preferences(
+    user: User, *, locale: str | None = None, large_text: bool | None = None
+) -> None:
     if locale in ("vi", "en"):
         user.locale = locale
     if large_text is not None:

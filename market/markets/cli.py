@@ -26,8 +26,9 @@ def register(app: Flask) -> None:
         try:
             total = len(importing.read_table(file.name, content))
             with click.progressbar(length=total, label="Checking rows", file=sys.stderr) as bar:
-                report = importing.run_import(None, market, file.name, content, dry_run=dry_run,
-                                              progress=bar.update)
+                report = importing.run_import(
+                    None, market, file.name, content, dry_run=dry_run, progress=bar.update
+                )
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         for error in report.errors:
@@ -46,6 +47,6 @@ def register(app: Flask) -> None:
             click.echo("database already has data; demo not loaded again")
         else:
             click.echo(json.dumps(demo.load(), ensure_ascii=False))
-        click.echo("demo logins (password: %s):" % demo.DEMO_PASSWORD)
+        click.echo(f"demo logins (password: {demo.DEMO_PASSWORD}):")
         for username, role, note in demo.DEMO_USERS:
             click.echo(f"  {username:<12} {role:<9} {note}")

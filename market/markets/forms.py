@@ -32,8 +32,10 @@ def check_code(field, what: str) -> None:
     field.data = normalize_code(field.data)
     if not _CODE.fullmatch(field.data):
         raise ValidationError(
-            _l("%(what)s chỉ gồm chữ in hoa, chữ số và dấu gạch ngang (tối đa 20 ký tự), ví dụ A-12.",
-               what=what)
+            _l(
+                "%(what)s chỉ gồm chữ in hoa, chữ số và dấu gạch ngang (tối đa 20 ký tự), ví dụ A-12.",
+                what=what,
+            )
         )
 
 

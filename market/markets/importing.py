@@ -56,8 +56,15 @@ MAX_ROWS = 20_000
 
 _YES = {"1", "x", "co", "có", "yes", "y", "true", "dong y", "đồng ý"}
 _NO = {"", "0", "khong", "không", "no", "n", "false"}
-_SERVICES = {"": "account", "tai_khoan": "account", "tài khoản": "account", "account": "account",
-             "the": "card", "thẻ": "card", "card": "card"}
+_SERVICES = {
+    "": "account",
+    "tai_khoan": "account",
+    "tài khoản": "account",
+    "account": "account",
+    "the": "card",
+    "thẻ": "card",
+    "card": "card",
+}
 
 
 class ImportFileError(DomainError):
@@ -223,24 +230,40 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
     if row.get("nganh_hang"):
         category = _lookup_label(row["nganh_hang"], GOODS_CATEGORIES)
         if category is None:
-            errors.append(RowError(line, "nganh_hang", _("Ngành hàng “%(v)s” không có trong danh sách.",
-                                                         v=row["nganh_hang"])))
+            errors.append(
+                RowError(
+                    line,
+                    "nganh_hang",
+                    _("Ngành hàng “%(v)s” không có trong danh sách.", v=row["nganh_hang"]),
+                )
+            )
         stall["category"] = category
     if row.get("trang_thai"):
         status = _lookup_label(row["trang_thai"], STALL_STATUS_LABELS)
         if status is None:
-            errors.append(RowError(line, "trang_thai", _(
-                "Trạng thái “%(v)s” phải là active, vacant hoặc closed.", v=row["trang_thai"])))
+            errors.append(
+                RowError(
+                    line,
+                    "trang_thai",
+                    _(
+                        "Trạng thái “%(v)s” phải là active, vacant hoặc closed.",
+                        v=row["trang_thai"],
+                    ),
+                )
+            )
         stall["status"] = status
 
     merchant = None
     if row.get("ho_ten") or row.get("so_dien_thoai"):
         consent_text = row.get("dong_y", "").strip().lower()
         if consent_text not in _YES | _NO:
-            errors.append(RowError(line, "dong_y", _("“%(v)s” phải là có hoặc không.",
-                                                     v=row.get("dong_y"))))
+            errors.append(
+                RowError(line, "dong_y", _("“%(v)s” phải là có hoặc không.", v=row.get("dong_y")))
+            )
         merchant = {
-            "full_name": attempt("ho_ten", lambda: values.normalize_full_name(row.get("ho_ten", ""))),
+            "full_name": attempt(
+                "ho_ten", lambda: values.normalize_full_name(row.get("ho_ten", ""))
+            ),
             "phone": attempt(
                 "so_dien_thoai", lambda: values.normalize_phone(row.get("so_dien_thoai", ""))
             ),
@@ -254,8 +277,13 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
     if row.get("ngan_hang") or row.get("so_tai_khoan") or row.get("ten_chu_tai_khoan"):
         service = _SERVICES.get(row.get("loai_tai_khoan", "").strip().lower())
         if service is None:
-            errors.append(RowError(line, "loai_tai_khoan", _(
-                "Loại “%(v)s” phải là tai_khoan hoặc the.", v=row.get("loai_tai_khoan"))))
+            errors.append(
+                RowError(
+                    line,
+                    "loai_tai_khoan",
+                    _("Loại “%(v)s” phải là tai_khoan hoặc the.", v=row.get("loai_tai_khoan")),
+                )
+            )
             service = "account"
         bank = attempt("ngan_hang", lambda: values.resolve_bank(row.get("ngan_hang", "")))
         payee = {
@@ -286,17 +314,31 @@ def _check_file(table: list[tuple[int, dict[str, str]]]) -> tuple[list[RowPlan],
         if plan is None:
             continue
         if plan.code in seen_codes:
-            errors.append(RowError(line, "ma_sap", _("Mã sạp “%(c)s” đã có ở dòng %(l)s.",
-                                                     c=plan.code, l=seen_codes[plan.code])))
+            errors.append(
+                RowError(
+                    line,
+                    "ma_sap",
+                    _("Mã sạp “%(c)s” đã có ở dòng %(l)s.", c=plan.code, l=seen_codes[plan.code]),
+                )
+            )
             continue
         seen_codes[plan.code] = line
         if plan.merchant:
             phone, name = plan.merchant["phone"], plan.merchant["full_name"]
             first = names_by_phone.setdefault(phone, (line, name))
             if first[1] != name:
-                errors.append(RowError(line, "ho_ten", _(
-                    "Số %(p)s ở dòng %(l)s mang tên “%(n)s”, khác tên ở dòng này.",
-                    p=phone, l=first[0], n=first[1])))
+                errors.append(
+                    RowError(
+                        line,
+                        "ho_ten",
+                        _(
+                            "Số %(p)s ở dòng %(l)s mang tên “%(n)s”, khác tên ở dòng này.",
+                            p=phone,
+                            l=first[0],
+                            n=first[1],
+                        ),
+                    )
+                )
                 continue
         plans.append(plan)
     return plans, errors
@@ -331,7 +373,9 @@ def run_import(
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        report.errors.append(RowError(0, "", _("Dữ liệu vừa bị người khác thay đổi. Vui lòng thử lại.")))
+        report.errors.append(
+            RowError(0, "", _("Dữ liệu vừa bị người khác thay đổi. Vui lòng thử lại."))
+        )
         return report
     report.errors.sort(key=lambda e: (e.line, e.column))
     if dry_run or report.errors:
@@ -366,8 +410,7 @@ def _apply_row(actor: User | None, market: Market, plan: RowPlan, report: Import
             select(Merchant).where(Merchant.phone == plan.merchant["phone"])
         )
         before = (
-            None if existing is None
-            else (existing.full_name, existing.tax_code, existing.consent)
+            None if existing is None else (existing.full_name, existing.tax_code, existing.consent)
         )
         merchant = stage_merchant(merchant=existing, **plan.merchant)
         if existing is None:
@@ -389,8 +432,11 @@ def _apply_row(actor: User | None, market: Market, plan: RowPlan, report: Import
         except Forbidden as exc:
             current = current_payee(stall)
             raise Forbidden(
-                _("Sạp %(c)s đã có tài khoản đã xác minh (%(a)s); chỉ quản lý chợ mới đổi được.",
-                  c=plan.code, a=current.account_number if current else "?"),
+                _(
+                    "Sạp %(c)s đã có tài khoản đã xác minh (%(a)s); chỉ quản lý chợ mới đổi được.",
+                    c=plan.code,
+                    a=current.account_number if current else "?",
+                ),
                 field="so_tai_khoan",
             ) from exc
     if not changed:
@@ -408,9 +454,7 @@ def export_rows(market: Market) -> Iterable[list[str]]:
     rows = db.session.execute(
         select(Stall, Merchant, PayeeAccount)
         .outerjoin(Merchant, Merchant.id == Stall.merchant_id)
-        .outerjoin(
-            PayeeAccount, (PayeeAccount.stall_id == Stall.id) & PayeeAccount.is_current
-        )
+        .outerjoin(PayeeAccount, (PayeeAccount.stall_id == Stall.id) & PayeeAccount.is_current)
         .where(Stall.market_id == market.id)
         .order_by(Stall.code)
     )

@@ -23,13 +23,16 @@ def visible_markets(user: User) -> Select:
 
 
 def market_list(
-    user: User, *, q: str = "", district: str = "", status: str = "", page: int = 1,
+    user: User,
+    *,
+    q: str = "",
+    district: str = "",
+    status: str = "",
+    page: int = 1,
     per_page: int = 50,
 ) -> Page:
     """Markets with their stall counts: (Market, stalls, stalls_with_verified_payee)."""
-    stall_count = (
-        select(func.count(Stall.id)).where(Stall.market_id == Market.id).scalar_subquery()
-    )
+    stall_count = select(func.count(Stall.id)).where(Stall.market_id == Market.id).scalar_subquery()
     ready_count = (
         select(func.count(Stall.id))
         .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
@@ -56,9 +59,7 @@ def market_by_code(code: str) -> Market | None:
 
 
 def stall_by_code(market: Market, code: str) -> Stall | None:
-    return db.session.scalar(
-        select(Stall).where(Stall.market_id == market.id, Stall.code == code)
-    )
+    return db.session.scalar(select(Stall).where(Stall.market_id == market.id, Stall.code == code))
 
 
 def qr_state_expression():
@@ -79,7 +80,12 @@ def qr_state_expression():
 
 
 def stall_rows(
-    market: Market, *, q: str = "", status: str = "", qr: str = "", page: int = 1,
+    market: Market,
+    *,
+    q: str = "",
+    status: str = "",
+    qr: str = "",
+    page: int = 1,
     per_page: int = 50,
 ) -> Page:
     """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page."""

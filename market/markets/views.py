@@ -152,14 +152,23 @@ def new_stall(code: str):
     if form.validate_on_submit():
         try:
             stall = services.save_stall(
-                current_user, market, code=form.code.data, zone=(form.zone.data or "").strip(),
-                category=form.category.data, status=form.status.data,
+                current_user,
+                market,
+                code=form.code.data,
+                zone=(form.zone.data or "").strip(),
+                category=form.category.data,
+                status=form.status.data,
             )
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
-            flash(_("Đã thêm sạp %(code)s. Tiếp theo: nhập tiểu thương và tài khoản nhận tiền.",
-                    code=stall.code), "success")
+            flash(
+                _(
+                    "Đã thêm sạp %(code)s. Tiếp theo: nhập tiểu thương và tài khoản nhận tiền.",
+                    code=stall.code,
+                ),
+                "success",
+            )
             return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
     return _form_page("markets/stall_form.html", form, market=market, stall=None)
 
@@ -191,8 +200,12 @@ def edit_stall(code: str, stall_code: str):
     if form.validate_on_submit():
         try:
             stall = services.save_stall(
-                current_user, market, stall, code=form.code.data,
-                zone=(form.zone.data or "").strip(), category=form.category.data,
+                current_user,
+                market,
+                stall,
+                code=form.code.data,
+                zone=(form.zone.data or "").strip(),
+                category=form.category.data,
                 status=form.status.data,
             )
         except InvalidInput as exc:
@@ -216,9 +229,12 @@ def stall_merchant(code: str, stall_code: str):
             # The phone number is the merchant's identity: a known number brings that
             # merchant to this stall, a new one creates a merchant.
             merchant_services.save_merchant(
-                current_user, stall,
-                full_name=form.full_name.data, phone=form.phone.data,
-                tax_code=form.tax_code.data, consent=form.consent.data,
+                current_user,
+                stall,
+                full_name=form.full_name.data,
+                phone=form.phone.data,
+                tax_code=form.tax_code.data,
+                consent=form.consent.data,
             )
         except InvalidInput as exc:
             _attach_errors(form, exc)
@@ -254,8 +270,9 @@ def stall_payee(code: str, stall_code: str):
             "holder_name": form.holder_name.data,
         }
         if request.form.get("action") == "preview":
-            preview = build_payload(fields["bank_bin"], fields["account_number"],
-                                    service=fields["service"])
+            preview = build_payload(
+                fields["bank_bin"], fields["account_number"], service=fields["service"]
+            )
         else:
             payee = merchant_services.set_payee(
                 current_user, stall, expected_current_id=form.expected_id(), **fields
@@ -263,14 +280,21 @@ def stall_payee(code: str, stall_code: str):
             if payee is None:
                 flash(_("Tài khoản không thay đổi."), "info")
             else:
-                flash(_("Đã lưu tài khoản nhận tiền mới. Cần quản lý chợ xác minh và in lại mã QR."),
-                      "success")
+                flash(
+                    _("Đã lưu tài khoản nhận tiền mới. Cần quản lý chợ xác minh và in lại mã QR."),
+                    "success",
+                )
             return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
     bank = bank_by_bin(form.bank_bin.data) if form.bank_bin.data else None
     status = 422 if form.errors else 200
     return render_template(
-        "merchants/payee_form.html", form=form, market=market, stall=stall, current=current,
-        bank=bank, preview=preview,
+        "merchants/payee_form.html",
+        form=form,
+        market=market,
+        stall=stall,
+        current=current,
+        bank=bank,
+        preview=preview,
     ), status
 
 
@@ -299,17 +323,26 @@ def import_file(code: str):
         upload = form.file.data
         content = upload.read()
         batch = ImportBatch(
-            market_id=market.id, filename=upload.filename or "upload.csv", content=content,
-            sha256=hashlib.sha256(content).hexdigest(), created_by_id=current_user.id,
+            market_id=market.id,
+            filename=upload.filename or "upload.csv",
+            content=content,
+            sha256=hashlib.sha256(content).hexdigest(),
+            created_by_id=current_user.id,
         )
         db.session.add(batch)
         db.session.commit()
         report = importing.run_import(current_user, market, batch.filename, content, dry_run=True)
-        return render_template("markets/import_report.html", market=market, batch=batch,
-                               report=report, columns=importing.COLUMNS)
+        return render_template(
+            "markets/import_report.html",
+            market=market,
+            batch=batch,
+            report=report,
+            columns=importing.COLUMNS,
+        )
     status = 422 if form.errors else 200
-    return render_template("markets/import.html", market=market, form=form,
-                           columns=importing.COLUMNS), status
+    return render_template(
+        "markets/import.html", market=market, form=form, columns=importing.COLUMNS
+    ), status
 
 
 @bp.route("/<code>/import/<int:batch_id>/apply", methods=["POST"])
@@ -321,18 +354,33 @@ def apply_import(code: str, batch_id: int):
     if batch.applied_at is not None:
         flash(_("Tệp này đã được nhập rồi."), "info")
         return redirect(url_for("markets.show", code=market.code))
-    report = importing.run_import(current_user, market, batch.filename, batch.content,
-                                  dry_run=False)
+    report = importing.run_import(
+        current_user, market, batch.filename, batch.content, dry_run=False
+    )
     if not report.applied:
-        return render_template("markets/import_report.html", market=market, batch=batch,
-                               report=report, columns=importing.COLUMNS), 422
+        return render_template(
+            "markets/import_report.html",
+            market=market,
+            batch=batch,
+            report=report,
+            columns=importing.COLUMNS,
+        ), 422
     batch = db.session.get(ImportBatch, batch_id)
     batch.applied_at = utcnow()
     batch.summary = report.as_dict()
     db.session.commit()
-    flash(_("Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(p)s tài khoản mới, "
-            "%(s)s dòng không đổi.", n=report.rows, c=report.stalls_created,
-            u=report.stalls_updated, p=report.payees_set, s=report.unchanged), "success")
+    flash(
+        _(
+            "Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(p)s tài khoản mới, "
+            "%(s)s dòng không đổi.",
+            n=report.rows,
+            c=report.stalls_created,
+            u=report.stalls_updated,
+            p=report.payees_set,
+            s=report.unchanged,
+        ),
+        "success",
+    )
     return redirect(url_for("markets.show", code=market.code))
 
 
@@ -353,7 +401,9 @@ def audit_log(code: str):
     if not permissions.can_view_audit(current_user, market):
         abort(403)
     entries = db.session.scalars(
-        select(AuditLog).where(AuditLog.market_id == market.id).order_by(AuditLog.id.desc())
+        select(AuditLog)
+        .where(AuditLog.market_id == market.id)
+        .order_by(AuditLog.id.desc())
         .limit(200)
     ).all()
     return render_template("markets/audit.html", market=market, entries=entries)
@@ -391,5 +441,8 @@ def _table_response(rows, name: str, fmt: str) -> Response:
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         raise NotFound()
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )

@@ -25,18 +25,17 @@ def normalized(func: Callable[[str], object]):
 
 
 class MerchantForm(FlaskForm):
-    full_name = StringField(
-        _l("Họ tên tiểu thương"), [normalized(values.normalize_full_name)]
-    )
+    full_name = StringField(_l("Họ tên tiểu thương"), [normalized(values.normalize_full_name)])
     phone = StringField(_l("Số điện thoại di động"), [normalized(values.normalize_phone)])
     tax_code = StringField(_l("Mã số thuế (nếu có)"), [normalized(values.normalize_tax_code)])
     consent = BooleanField(_l("Tiểu thương đồng ý tham gia và cho phép lưu thông tin"))
 
 
 def bank_choices():
-    return choices([("", "— Chọn ngân hàng —")] + [
-        (bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()
-    ])
+    return choices(
+        [("", "— Chọn ngân hàng —")]
+        + [(bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()]
+    )
 
 
 class PayeeForm(FlaskForm):

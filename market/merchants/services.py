@@ -53,7 +53,9 @@ def stage_merchant(
     elif merchant.phone != phone:
         taken = db.session.scalar(select(Merchant.id).where(Merchant.phone == phone))
         if taken is not None:
-            raise InvalidInput({"phone": [_("Số điện thoại này đã thuộc về một tiểu thương khác.")]})
+            raise InvalidInput(
+                {"phone": [_("Số điện thoại này đã thuộc về một tiểu thương khác.")]}
+            )
     if merchant is None:
         merchant = Merchant(phone=phone)
         db.session.add(merchant)
@@ -108,7 +110,9 @@ def stage_payee(
         expected_current_id
     ):
         raise Conflict(
-            _("Tài khoản nhận tiền của sạp này vừa được người khác thay đổi. Vui lòng tải lại trang.")
+            _(
+                "Tài khoản nhận tiền của sạp này vừa được người khác thay đổi. Vui lòng tải lại trang."
+            )
         )
     if actor is not None and not permissions.can_set_payee(actor, stall, current):
         raise Forbidden(

@@ -31,8 +31,10 @@ def normalize_phone(raw: str) -> str:
         digits = "0" + digits
     if not _MOBILE.fullmatch(digits):
         raise ValueError(
-            _("Số điện thoại “%(value)s” không phải số di động Việt Nam (10 số, ví dụ 0912345678).",
-              value=raw)
+            _(
+                "Số điện thoại “%(value)s” không phải số di động Việt Nam (10 số, ví dụ 0912345678).",
+                value=raw,
+            )
         )
     return digits
 
@@ -66,8 +68,10 @@ def normalize_holder_name(raw: str) -> str:
         raise ValueError(_("Vui lòng nhập tên chủ tài khoản."))
     if not _HOLDER.fullmatch(value):
         raise ValueError(
-            _("Tên chủ tài khoản “%(value)s” chỉ gồm chữ cái và dấu cách, như ngân hàng hiển thị.",
-              value=raw)
+            _(
+                "Tên chủ tài khoản “%(value)s” chỉ gồm chữ cái và dấu cách, như ngân hàng hiển thị.",
+                value=raw,
+            )
         )
     return value
 
@@ -78,8 +82,10 @@ def resolve_bank(raw: str) -> Bank:
     bank = bank_by_bin(value) if value.isdigit() else bank_by_code(value)
     if bank is None:
         raise ValueError(
-            _("Ngân hàng “%(value)s” không có trong danh sách NAPAS (nhập mã BIN hoặc mã ngân hàng).",
-              value=raw)
+            _(
+                "Ngân hàng “%(value)s” không có trong danh sách NAPAS (nhập mã BIN hoặc mã ngân hàng).",
+                value=raw,
+            )
         )
     return bank
 
@@ -91,7 +97,6 @@ def normalize_account_number(raw: str, service: str = "account") -> str:
             raise ValueError(_("Số thẻ “%(value)s” phải có 16 đến 19 chữ số.", value=raw))
     elif not re.fullmatch(r"[0-9A-Za-z]{1,19}", value):
         raise ValueError(
-            _("Số tài khoản “%(value)s” chỉ gồm chữ số (hoặc chữ cái), tối đa 19 ký tự.",
-              value=raw)
+            _("Số tài khoản “%(value)s” chỉ gồm chữ số (hoặc chữ cái), tối đa 19 ký tự.", value=raw)
         )
     return value.upper()

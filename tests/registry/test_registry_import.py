@@ -13,44 +13,64 @@ from market.markets import importing
 from market.markets.models import Stall
 from market.merchants.models import Merchant, PayeeAccount
 
-HEADER = ("ma_sap,khu,nganh_hang,trang_thai,ho_ten,so_dien_thoai,ma_so_thue,dong_y,ngan_hang,"
-          "so_tai_khoan,loai_tai_khoan,ten_chu_tai_khoan")
-GOOD = "\n".join([
-    HEADER,
-    "C-01,Khu C,rau-cu,active,Phạm Thị Lan,0912000001,,có,970405,1500205123456,tai_khoan,"
-    "Phạm Thị Lan",
-    "c-02,Khu C,Thịt,active,Phạm Thị Lan,0912000001,,có,VCB,0011000123456,,PHAM THI LAN",
-    "C-03,Khu C,hoa-qua,vacant,,,,,,,,",
-    "A-01,Khu A,rau-cu,active,Nguyễn Thị Hoa,0912345678,,có,970436,0011001234567,tai_khoan,"
-    "NGUYEN THI HOA",
-]) + "\n"
-BAD = "\n".join([
-    HEADER,
-    "C-01,Khu C,rau-cu,active,Phạm Thị Lan,0912000001,,có,970405,1500205123456,,PHAM THI LAN",
-    "C-02,Khu C,cá voi,active,Trần Văn Nam,12345,,có,970405,15002,,TRAN VAN NAM",
-    ",Khu C,rau-cu,active,,,,,,,,",
-    "C-01,Khu C,rau-cu,active,,,,,,,,",
-    "C-04,Khu C,rau-cu,active,Lê Văn A,0912000004,,có,999999,1500205,,LE VAN A",
-]) + "\n"
+HEADER = (
+    "ma_sap,khu,nganh_hang,trang_thai,ho_ten,so_dien_thoai,ma_so_thue,dong_y,ngan_hang,"
+    "so_tai_khoan,loai_tai_khoan,ten_chu_tai_khoan"
+)
+GOOD = (
+    "\n".join(
+        [
+            HEADER,
+            "C-01,Khu C,rau-cu,active,Phạm Thị Lan,0912000001,,có,970405,1500205123456,tai_khoan,"
+            "Phạm Thị Lan",
+            "c-02,Khu C,Thịt,active,Phạm Thị Lan,0912000001,,có,VCB,0011000123456,,PHAM THI LAN",
+            "C-03,Khu C,hoa-qua,vacant,,,,,,,,",
+            "A-01,Khu A,rau-cu,active,Nguyễn Thị Hoa,0912345678,,có,970436,0011001234567,tai_khoan,"
+            "NGUYEN THI HOA",
+        ]
+    )
+    + "\n"
+)
+BAD = (
+    "\n".join(
+        [
+            HEADER,
+            "C-01,Khu C,rau-cu,active,Phạm Thị Lan,0912000001,,có,970405,1500205123456,,PHAM THI LAN",
+            "C-02,Khu C,cá voi,active,Trần Văn Nam,12345,,có,970405,15002,,TRAN VAN NAM",
+            ",Khu C,rau-cu,active,,,,,,,,",
+            "C-01,Khu C,rau-cu,active,,,,,,,,",
+            "C-04,Khu C,rau-cu,active,Lê Văn A,0912000004,,có,999999,1500205,,LE VAN A",
+        ]
+    )
+    + "\n"
+)
 
 
 def _counts():
-    return tuple(db.session.scalar(select(func.count(m.id)))
-                 for m in (Stall, Merchant, PayeeAccount, AuditLog))
+    return tuple(
+        db.session.scalar(select(func.count(m.id)))
+        for m in (Stall, Merchant, PayeeAccount, AuditLog)
+    )
 
 
 def _run(world, content, *, dry_run, actor="manager", name="stalls.csv"):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return importing.run_import(world.users[actor] if actor else None, world.market_a, name,
-                                data, dry_run=dry_run)
+    return importing.run_import(
+        world.users[actor] if actor else None, world.market_a, name, data, dry_run=dry_run
+    )
 
 
 def test_dry_run_reports_what_will_happen_and_writes_nothing(world):
     before = _counts()
     report = _run(world, GOOD, dry_run=True)
     assert report.ok, report.errors
-    assert (report.rows, report.stalls_created, report.merchants_created, report.payees_set,
-            report.unchanged) == (4, 3, 1, 2, 1)
+    assert (
+        report.rows,
+        report.stalls_created,
+        report.merchants_created,
+        report.payees_set,
+        report.unchanged,
+    ) == (4, 3, 1, 2, 1)
     assert not report.applied
     assert _counts() == before
 
@@ -60,8 +80,13 @@ def test_every_bad_cell_is_reported_by_line_and_column_and_nothing_is_written(wo
     report = _run(world, BAD, dry_run=False)
     assert not report.applied
     found = {(e.line, e.column) for e in report.errors}
-    assert {(3, "nganh_hang"), (3, "so_dien_thoai"), (4, "ma_sap"), (5, "ma_sap"),
-            (6, "ngan_hang")} <= found
+    assert {
+        (3, "nganh_hang"),
+        (3, "so_dien_thoai"),
+        (4, "ma_sap"),
+        (5, "ma_sap"),
+        (6, "ngan_hang"),
+    } <= found
     messages = " ".join(e.message for e in report.errors)
     assert "“12345”" in messages and "“999999”" in messages and "dòng 2" in messages
     assert _counts() == before
@@ -71,15 +96,21 @@ def test_import_applies_everything_and_reimport_changes_nothing(world):
     report = _run(world, GOOD, dry_run=False)
     assert report.applied and report.ok
     lan = db.session.scalar(select(Merchant).where(Merchant.phone == "0912000001"))
-    stalls = db.session.scalars(select(Stall).where(Stall.merchant_id == lan.id)
-                                .order_by(Stall.code)).all()
+    stalls = db.session.scalars(
+        select(Stall).where(Stall.merchant_id == lan.id).order_by(Stall.code)
+    ).all()
     assert [s.code for s in stalls] == ["C-01", "C-02"]  # one merchant, two stalls
     assert db.session.scalar(select(Stall.category).where(Stall.code == "C-02")) == "thit"
     counts = _counts()
     again = _run(world, GOOD, dry_run=False)
     assert again.applied and again.unchanged == 4
-    assert (again.stalls_created, again.stalls_updated, again.payees_set, again.assignments,
-            again.merchants_updated) == (0, 0, 0, 0, 0)
+    assert (
+        again.stalls_created,
+        again.stalls_updated,
+        again.payees_set,
+        again.assignments,
+        again.merchants_updated,
+    ) == (0, 0, 0, 0, 0)
     assert _counts() == counts
 
 
@@ -97,8 +128,22 @@ def test_xlsx_import_keeps_leading_zeros_and_matches_csv(world):
     sheet = workbook.active
     for line in GOOD.strip().splitlines():
         sheet.append(line.split(","))
-    sheet.append(["D-01", "", "", "", "Vũ Thị Yến", 912000009, "", "x", 970418,
-                  "0123456789", "", "VU THI YEN"])  # phone typed as a number by Excel
+    sheet.append(
+        [
+            "D-01",
+            "",
+            "",
+            "",
+            "Vũ Thị Yến",
+            912000009,
+            "",
+            "x",
+            970418,
+            "0123456789",
+            "",
+            "VU THI YEN",
+        ]
+    )  # phone typed as a number by Excel
     buffer = io.BytesIO()
     workbook.save(buffer)
     report = _run(world, buffer.getvalue(), dry_run=False, name="stalls.xlsx")
@@ -118,13 +163,16 @@ def test_a_helper_import_cannot_replace_a_verified_payee(world):
     assert _counts() == before
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("x.txt", b"ma_sap\nA-1\n", "Chỉ nhận tệp"),
-    ("x.csv", b"", "Tệp trống"),
-    ("x.csv", b"foo,bar\n1,2\n", "ma_sap"),
-    ("x.csv", "ma_sap\nA-1\n".encode("utf-16"), "UTF-8"),
-    ("x.xlsx", b"not a zip", "Không đọc được tệp Excel"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("x.txt", b"ma_sap\nA-1\n", "Chỉ nhận tệp"),
+        ("x.csv", b"", "Tệp trống"),
+        ("x.csv", b"foo,bar\n1,2\n", "ma_sap"),
+        ("x.csv", "ma_sap\nA-1\n".encode("utf-16"), "UTF-8"),
+        ("x.xlsx", b"not a zip", "Không đọc được tệp Excel"),
+    ],
+)
 def test_unreadable_files_get_a_clear_error(world, name, content, message):
     with pytest.raises(importing.ImportFileError, match=message):
         _run(world, content, dry_run=True, name=name)
@@ -132,9 +180,11 @@ def test_unreadable_files_get_a_clear_error(world, name, content, message):
 
 def test_upload_page_dry_run_then_confirm(world, client, auth):
     auth.login("manager")
-    response = client.post("/markets/TN-A/import",
-                           data={"file": (io.BytesIO(GOOD.encode()), "stalls.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/markets/TN-A/import",
+        data={"file": (io.BytesIO(GOOD.encode()), "stalls.csv")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Xác nhận nhập" in page
     assert db.session.scalar(select(func.count(Stall.id))) == 2  # nothing written yet
@@ -149,9 +199,11 @@ def test_upload_page_dry_run_then_confirm(world, client, auth):
 
 def test_upload_with_errors_shows_the_table_and_no_confirm_button(world, client, auth):
     auth.login("helper")
-    response = client.post("/markets/TN-A/import",
-                           data={"file": (io.BytesIO(BAD.encode()), "bad.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/markets/TN-A/import",
+        data={"file": (io.BytesIO(BAD.encode()), "bad.csv")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert "Xác nhận nhập" not in page and "Chưa có gì được lưu" in page
     assert "nganh_hang" in page

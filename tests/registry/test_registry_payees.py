@@ -14,8 +14,12 @@ from market.markets.models import Stall
 from market.merchants import services
 from market.merchants.models import PayeeAccount
 
-NEW = {"bank_bin": "970415", "account_number": "101010101010", "service": "account",
-       "holder_name": "NGUYEN THI HOA"}
+NEW = {
+    "bank_bin": "970415",
+    "account_number": "101010101010",
+    "service": "account",
+    "holder_name": "NGUYEN THI HOA",
+}
 
 
 def test_changing_a_payee_keeps_history_and_writes_the_audit_log(world):
@@ -23,8 +27,10 @@ def test_changing_a_payee_keeps_history_and_writes_the_audit_log(world):
     old_id = world.payee_a.id
     new = services.set_payee(manager, world.stall_a, expected_current_id=old_id, **NEW)
     history = db.session.scalars(
-        select(PayeeAccount).where(PayeeAccount.stall_id == world.stall_a.id)
-        .order_by(PayeeAccount.id)).all()
+        select(PayeeAccount)
+        .where(PayeeAccount.stall_id == world.stall_a.id)
+        .order_by(PayeeAccount.id)
+    ).all()
     assert [p.is_current for p in history] == [False, True]
     assert history[0].replaced_at is not None and history[0].account_number == "0011001234567"
     assert new.verified is False  # a new account must be verified again
@@ -36,8 +42,12 @@ def test_changing_a_payee_keeps_history_and_writes_the_audit_log(world):
 
 def test_setting_the_same_account_again_changes_nothing(world):
     manager = world.users["manager"]
-    same = {"bank_bin": "970436", "account_number": "0011001234567", "service": "account",
-            "holder_name": "NGUYEN THI HOA"}
+    same = {
+        "bank_bin": "970436",
+        "account_number": "0011001234567",
+        "service": "account",
+        "holder_name": "NGUYEN THI HOA",
+    }
     assert services.set_payee(manager, world.stall_a, **same) is None
     assert db.session.scalar(select(func.count(PayeeAccount.id))) == 2
     assert db.session.scalar(select(func.count(AuditLog.id))) == 0
@@ -67,8 +77,15 @@ def test_an_edit_based_on_a_stale_page_is_refused(world):
 
 
 def test_the_database_refuses_two_current_payees_for_one_stall(world):
-    db.session.add(PayeeAccount(stall_id=world.stall_a.id, bank_bin="970415",
-                                account_number="1", holder_name="X", is_current=True))
+    db.session.add(
+        PayeeAccount(
+            stall_id=world.stall_a.id,
+            bank_bin="970415",
+            account_number="1",
+            holder_name="X",
+            is_current=True,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
@@ -93,9 +110,16 @@ def test_two_concurrent_payee_changes_leave_exactly_one_current(world, db_url):
                     .where(PayeeAccount.id == current_id, PayeeAccount.is_current)
                     .values(is_current=False)
                 ).rowcount
-                session.add(PayeeAccount(stall_id=stall_id, bank_bin="970415",
-                                         account_number=account, holder_name="RACE",
-                                         is_current=True, created_by_id=manager_id))
+                session.add(
+                    PayeeAccount(
+                        stall_id=stall_id,
+                        bank_bin="970415",
+                        account_number=account,
+                        holder_name="RACE",
+                        is_current=True,
+                        created_by_id=manager_id,
+                    )
+                )
                 session.commit()
                 outcomes.append(("ok", updated))
             except Exception as exc:  # the loser sees a lock or constraint error
@@ -109,8 +133,11 @@ def test_two_concurrent_payee_changes_leave_exactly_one_current(world, db_url):
         t.join(30)
     engine.dispose()
     db.session.expire_all()
-    current = db.session.scalar(select(func.count(PayeeAccount.id)).where(
-        PayeeAccount.stall_id == stall_id, PayeeAccount.is_current))
+    current = db.session.scalar(
+        select(func.count(PayeeAccount.id)).where(
+            PayeeAccount.stall_id == stall_id, PayeeAccount.is_current
+        )
+    )
     assert current == 1
     assert sorted(o[0] for o in outcomes) == ["failed", "ok"]
 
@@ -122,17 +149,25 @@ def test_verifying_is_for_managers_and_is_audit_logged(world):
     db.session.rollback()
     services.verify_payee(world.users["manager"], new)
     assert new.verified_by_id == world.users["manager"].id
-    assert db.session.scalar(select(func.count(AuditLog.id)).where(
-        AuditLog.action == "payee.verify")) == 1
+    assert (
+        db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "payee.verify"))
+        == 1
+    )
 
 
 def test_payee_form_shows_field_errors_and_writes_nothing(world, client, auth):
     auth.login("manager")
     response = client.post(
         "/markets/TN-A/stalls/A-01/payee",
-        data={"bank_bin": "123456", "service": "account", "account_number": "12 ab $",
-              "holder_name": "", "expected_current_id": str(world.payee_a.id),
-              "action": "save"})
+        data={
+            "bank_bin": "123456",
+            "service": "account",
+            "account_number": "12 ab $",
+            "holder_name": "",
+            "expected_current_id": str(world.payee_a.id),
+            "action": "save",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Số tài khoản “12 ab $”" in page
@@ -144,9 +179,15 @@ def test_payee_form_preview_shows_bank_name_and_vietqr_payload(world, client, au
     auth.login("manager")
     response = client.post(
         "/markets/TN-A/stalls/A-01/payee",
-        data={"bank_bin": "970436", "service": "account", "account_number": "0011001234567",
-              "holder_name": "Nguyễn Thị Hoa", "expected_current_id": str(world.payee_a.id),
-              "action": "preview"})
+        data={
+            "bank_bin": "970436",
+            "service": "account",
+            "account_number": "0011001234567",
+            "holder_name": "Nguyễn Thị Hoa",
+            "expected_current_id": str(world.payee_a.id),
+            "action": "preview",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Ngân hàng TMCP Ngoại Thương Việt Nam" in page
@@ -156,8 +197,9 @@ def test_payee_form_preview_shows_bank_name_and_vietqr_payload(world, client, au
 
 def test_two_stalls_in_one_market_cannot_share_a_code(world, client, auth):
     auth.login("manager")
-    response = client.post("/markets/TN-A/stalls/new",
-                           data={"code": "a-01", "category": "khac", "status": "active"})
+    response = client.post(
+        "/markets/TN-A/stalls/new", data={"code": "a-01", "category": "khac", "status": "active"}
+    )
     assert response.status_code == 422
     assert "đã có sạp mã “A-01”" in response.get_data(as_text=True)
     # ...and the database itself refuses it too.
@@ -166,15 +208,21 @@ def test_two_stalls_in_one_market_cannot_share_a_code(world, client, auth):
         db.session.flush()
     db.session.rollback()
     # The same code in another market is fine.
-    assert client.post("/markets/TN-A/stalls/new", data={
-        "code": "B-01", "category": "khac", "status": "active"}).status_code == 302
+    assert (
+        client.post(
+            "/markets/TN-A/stalls/new",
+            data={"code": "B-01", "category": "khac", "status": "active"},
+        ).status_code
+        == 302
+    )
 
 
 def test_assigning_a_stall_to_another_merchant_is_audit_logged(world, client, auth):
     auth.login("helper")
-    response = client.post("/markets/TN-A/stalls/A-01/merchant",
-                           data={"full_name": "Lê Thị Mai", "phone": "0977 000 111",
-                                 "consent": "y"})
+    response = client.post(
+        "/markets/TN-A/stalls/A-01/merchant",
+        data={"full_name": "Lê Thị Mai", "phone": "0977 000 111", "consent": "y"},
+    )
     assert response.status_code == 302
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "stall.assign"))
     assert entry.new["merchant_name"] == "Lê Thị Mai"

@@ -29,8 +29,11 @@ def test_bad_phone_numbers_are_refused_with_the_value_quoted(app, raw):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Nguyễn Thị Hoa", "NGUYEN THI HOA"), ("  đặng   văn đức ", "DANG VAN DUC"),
-     ("TRAN VAN BINH", "TRAN VAN BINH")],
+    [
+        ("Nguyễn Thị Hoa", "NGUYEN THI HOA"),
+        ("  đặng   văn đức ", "DANG VAN DUC"),
+        ("TRAN VAN BINH", "TRAN VAN BINH"),
+    ],
 )
 def test_holder_names_become_bank_style_uppercase_ascii(app, raw, expected):
     assert values.normalize_holder_name(raw) == expected
@@ -44,8 +47,10 @@ def test_bad_holder_names_are_refused(app, raw):
 
 @pytest.mark.parametrize(
     ("raw", "service", "expected"),
-    [("0011 0012 34567", "account", "0011001234567"), ("9704 3612 3456 7890", "card",
-                                                       "9704361234567890")],
+    [
+        ("0011 0012 34567", "account", "0011001234567"),
+        ("9704 3612 3456 7890", "card", "9704361234567890"),
+    ],
 )
 def test_account_numbers_lose_spaces(app, raw, service, expected):
     assert values.normalize_account_number(raw, service) == expected
@@ -53,8 +58,13 @@ def test_account_numbers_lose_spaces(app, raw, service, expected):
 
 @pytest.mark.parametrize(
     ("raw", "service"),
-    [("", "account"), ("12345678901234567890", "account"), ("12-ab$", "account"),
-     ("970436123", "card"), ("97043612345678901234", "card")],
+    [
+        ("", "account"),
+        ("12345678901234567890", "account"),
+        ("12-ab$", "account"),
+        ("970436123", "card"),
+        ("97043612345678901234", "card"),
+    ],
 )
 def test_bad_account_numbers_are_refused(app, raw, service):
     with pytest.raises(ValueError):
@@ -68,9 +78,16 @@ def test_banks_resolve_by_bin_or_code_and_unknown_ones_are_refused(app):
         values.resolve_bank("999999")
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("0101234567", True), ("0101234567-001", True),
-                                         ("001089012345", True), ("12345", False),
-                                         ("abc", False)])
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        ("0101234567", True),
+        ("0101234567-001", True),
+        ("001089012345", True),
+        ("12345", False),
+        ("abc", False),
+    ],
+)
 def test_tax_codes(app, raw, ok):
     if ok:
         assert values.normalize_tax_code(raw) == raw
