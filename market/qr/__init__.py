@@ -1,7 +1,9 @@
 """QR images, photo decoding and printable stickers for VietQR payloads (no Flask, no DB)."""
 
+from market.qr.decode import decode_image
 from market.qr.errors import InvalidOption, InvalidPayload, InvalidSticker, QRError, UnreadableImage
 from market.qr.images import render_png, render_svg
+from market.qr.stickers import StickerInfo, render_sticker_pdf, write_sticker_sheets
 from market.qr.symbol import QRSymbol, encode
 
 __all__ = [
@@ -10,8 +12,12 @@ __all__ = [
     "InvalidSticker",
     "QRError",
     "QRSymbol",
+    "StickerInfo",
     "UnreadableImage",
+    "decode_image",
     "encode",
     "render_png",
+    "render_sticker_pdf",
     "render_svg",
+    "write_sticker_sheets",
 ]

@@ -7,7 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["market.qr.errors", "market.qr.symbol", "market.qr.images"]
+MODULES = [
+    "market.qr.errors",
+    "market.qr.symbol",
+    "market.qr.images",
+    "market.qr.decode",
+    "market.qr.stickers",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
