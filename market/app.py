@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(market_config.load(instance_path, config))
     instance_path.mkdir(parents=True, exist_ok=True)
 
+    register_models()
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -43,6 +44,15 @@ def select_locale() -> str:
         return current_user.locale
     lang = session.get("lang")
     return lang if lang in ("vi", "en") else "vi"
+
+
+def register_models() -> None:
+    """Import every domain's tables, so the metadata (and so migrations) sees them all."""
+    import market.audit.models
+    import market.auth.models
+    import market.markets.models
+    import market.merchants.models
+    import market.stickers.models  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:

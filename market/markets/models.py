@@ -96,6 +96,9 @@ class Stall(db.Model):
     # When this stall's sticker was last printed; compared with the payee's start to find
     # stickers that still show an old account and must be reprinted.
     sticker_printed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest sticker audit, kept on the stall so the market page can filter on it.
+    last_audit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_audit_result: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     market: Mapped[Market] = relationship(back_populates="stalls")

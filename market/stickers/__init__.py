@@ -1,0 +1,1 @@
+"""Stall QR images, printable stickers and print kits, and the sticker audit."""
