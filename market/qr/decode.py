@@ -22,12 +22,20 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from market.qr.errors import UnreadableImage
 
-__all__ = ["ACCEPTED_FORMATS", "MAX_IMAGE_PIXELS", "WORKING_SIDE", "decode_image"]
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "MAX_FULL_DECODE_PIXELS",
+    "MAX_IMAGE_PIXELS",
+    "WORKING_SIDE",
+    "decode_image",
+]
 
 #: Pillow formats an upload may be in (the JPEG reader also opens phones' multi-picture MPO).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-#: Larger images are refused rather than decoded (a 200 MP phone photo is 200 M pixels).
+#: Larger JPEGs are refused (a 200 MP phone photo fits); libjpeg decodes them at 1/2..1/8 size.
 MAX_IMAGE_PIXELS = 210_000_000
+#: Other formats are decoded at full size first, so they get a tighter limit.
+MAX_FULL_DECODE_PIXELS = 50_000_000
 #: Photos are scaled down so that their longer side is at most this many pixels.
 WORKING_SIDE = 2048
 
@@ -61,9 +69,10 @@ def _open(data: bytes) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         width, height = image.size
-        if width * height > MAX_IMAGE_PIXELS:
+        is_jpeg = image.format in ("JPEG", "MPO")
+        if width * height > (MAX_IMAGE_PIXELS if is_jpeg else MAX_FULL_DECODE_PIXELS):
             raise UnreadableImage(f"image is too large ({width}x{height} pixels)")
-        if image.format in ("JPEG", "MPO"):
+        if is_jpeg:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 size straight away: faster, less memory.
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))
         image.load()

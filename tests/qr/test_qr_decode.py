@@ -7,9 +7,9 @@ from functools import cache
 
 import pytest
 from PIL import Image
-from qr_support import DYNAMIC, STATIC, photo_of, rasterise
 
 from market.qr import StickerInfo, UnreadableImage, decode_image, render_png, render_sticker_pdf
+from tests.qr.qr_support import DYNAMIC, STATIC, photo_of, rasterise
 
 
 @cache
@@ -93,6 +93,13 @@ def test_garbage_uploads_raise_unreadable_image(data) -> None:
 def test_truncated_image_raises_unreadable_image_saying_so() -> None:
     with pytest.raises(UnreadableImage, match="damaged or truncated"):
         decode_image(_truncated_png())
+
+
+def test_huge_png_is_refused_before_it_is_decoded() -> None:
+    out = io.BytesIO()
+    Image.new("1", (9000, 6000), 1).save(out, format="PNG")  # 54 M pixels, a few kB
+    with pytest.raises(UnreadableImage, match="too large"):
+        decode_image(out.getvalue())
 
 
 def test_unreadable_image_is_a_value_error_with_a_clear_message() -> None:

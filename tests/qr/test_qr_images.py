@@ -10,9 +10,9 @@ import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
-from qr_support import DYNAMIC, STATIC, decode, vector_payloads
 
 from market.qr import InvalidOption, InvalidPayload, encode, render_png, render_svg
+from tests.qr.qr_support import DYNAMIC, STATIC, decode, vector_payloads
 
 SVG_RUN = re.compile(r"M(\d+) (\d+)h(\d+)v1h-(\d+)z")
 

@@ -11,16 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from qr_support import (
-    DYNAMIC,
-    STATIC,
-    char_boxes_mm,
-    find_codes,
-    page_sizes_mm,
-    page_texts,
-    rasterise,
-    vector_payloads,
-)
 
 from market.qr import (
     InvalidOption,
@@ -31,6 +21,16 @@ from market.qr import (
     write_sticker_sheets,
 )
 from market.qr.stickers import QR_QUIET_ZONE, qr_placement, sticker_origins
+from tests.qr.qr_support import (
+    DYNAMIC,
+    STATIC,
+    char_boxes_mm,
+    find_codes,
+    page_sizes_mm,
+    page_texts,
+    rasterise,
+    vector_payloads,
+)
 
 DPI = 150
 PX_PER_MM = DPI / 25.4
