@@ -84,3 +84,33 @@ def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     return db.session.get(User, int(user_id))
+
+
+class ApiToken(db.Model):
+    """A personal API token. Only a hash of the secret is kept; the secret is shown once.
+
+    A token acts as its user: whatever the user may see and change right now, the token may,
+    so a change of role or markets (or deactivating the user) applies to it at once.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # The first characters of the token, so a user can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    # sha256 of the whole token: the secret has 256 bits of entropy, so a slow hash adds nothing.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.prefix}… of user {self.user_id}>"
