@@ -75,10 +75,12 @@ def register_blueprints(app: Flask) -> None:
     from market.auth.views import bp as auth_bp
     from market.markets.views import bp as markets_bp
     from market.merchants.views import bp as merchants_bp
+    from market.stickers.views import bp as stickers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(markets_bp)
     app.register_blueprint(merchants_bp)
+    app.register_blueprint(stickers_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -132,6 +134,8 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from market.auth.cli import register as register_auth
     from market.markets.cli import register as register_markets
+    from market.stickers.cli import register as register_stickers
 
     register_auth(app)
     register_markets(app)
+    register_stickers(app)

@@ -63,3 +63,13 @@ def can_view_audit(user: User, market: Market) -> bool:
 
 def can_manage_users(user: User) -> bool:
     return user.role == "admin"
+
+
+def can_print_market(user: User, market: Market) -> bool:
+    """Whole-market print kits: the province and the market's managers."""
+    return can_verify_payee(user, market)
+
+
+def can_audit_stickers(user: User, market: Market) -> bool:
+    """Photograph stickers on a market walk: managers and helpers of the market."""
+    return can_view_market(user, market)

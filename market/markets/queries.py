@@ -85,6 +85,7 @@ def stall_rows(
     q: str = "",
     status: str = "",
     qr: str = "",
+    audit: str = "",
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
@@ -112,6 +113,8 @@ def stall_rows(
         query = query.where(Stall.status == status)
     if qr:
         query = query.where(qr_state_expression() == qr)
+    if audit:
+        query = query.where(audit_filter(audit))
     return paginate(query.order_by(Stall.code), page, per_page)
 
 
@@ -128,6 +131,26 @@ def market_summary(market: Market) -> dict[str, int]:
     counts = dict.fromkeys(QR_STATES, 0)
     counts.update({name: n for name, n in rows})
     counts["total"] = sum(n for _, n in rows)
+    return counts
+
+
+def audit_filter(name: str):
+    """Stalls whose sticker was never photographed, failed its last check, or matched."""
+    if name == "never":
+        return and_(Stall.status == "active", Stall.last_audit_result.is_(None))
+    if name == "failing":
+        return Stall.last_audit_result.in_(("mismatch", "not_vietqr", "unreadable"))
+    if name == "match":
+        return Stall.last_audit_result == "match"
+    return Stall.id.is_not(None)
+
+
+def audit_summary(market: Market) -> dict[str, int]:
+    counts = {}
+    for name in ("never", "failing"):
+        counts[name] = db.session.scalar(
+            select(func.count(Stall.id)).where(Stall.market_id == market.id, audit_filter(name))
+        )
     return counts
 
 

@@ -131,6 +131,7 @@ def show(code: str):
         q=request.args.get("q", ""),
         status=request.args.get("status", ""),
         qr=request.args.get("qr", ""),
+        audit=request.args.get("audit", ""),
         page=_page(),
     )
     return render_template(
@@ -138,6 +139,8 @@ def show(code: str):
         market=market,
         page=page,
         summary=queries.market_summary(market),
+        audits=queries.audit_summary(market),
+        can_print=permissions.can_print_market(current_user, market),
         stall_statuses=STALL_STATUS_LABELS,
         market_statuses=MARKET_STATUS_LABELS,
         can_edit=permissions.can_edit_market(current_user, market),

@@ -1,0 +1,69 @@
+"""Which stalls may show a QR, and the payload their QR carries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+
+from market.errors import Conflict, NotFound
+from market.extensions import db
+from market.markets.models import Market, Stall
+from market.merchants.models import PayeeAccount
+from market.merchants.services import current_payee
+from market.qr import StickerInfo
+from market.vietqr import bank_by_bin, build_payload
+
+
+def printable_payee(stall: Stall) -> PayeeAccount:
+    """The verified current payee of an active stall; anything else gets no QR at all,
+    so a code never sends money to an account nobody checked."""
+    if stall.status != "active":
+        raise NotFound(_("Sạp %(code)s không còn kinh doanh nên không có mã QR.", code=stall.code))
+    payee = current_payee(stall)
+    if payee is None or not payee.verified:
+        raise Conflict(
+            _(
+                "Sạp %(code)s chưa có tài khoản nhận tiền đã xác minh nên chưa có mã QR.",
+                code=stall.code,
+            )
+        )
+    return payee
+
+
+def stall_payload(stall: Stall, *, amount: int | None = None, purpose: str | None = None) -> str:
+    payee = printable_payee(stall)
+    return build_payload(
+        payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
+    )
+
+
+def sticker_info(market: Market, stall: Stall, payee: PayeeAccount, base_url: str) -> StickerInfo:
+    bank = bank_by_bin(payee.bank_bin)
+    return StickerInfo(
+        payload=build_payload(payee.bank_bin, payee.account_number, service=payee.service),
+        holder_name=payee.holder_name,
+        bank_short_name=bank.short_name if bank else payee.bank_bin,
+        account_number=payee.account_number,
+        market_name=market.name,
+        stall_code=stall.code,
+        pay_url=f"{base_url.rstrip('/')}/pay/{market.code}/{stall.code}",
+    )
+
+
+def printable_stalls(market: Market) -> Iterator[tuple[Stall, PayeeAccount]]:
+    """Active stalls of a market with a verified current payee, in stall-code order."""
+    rows = db.session.execute(
+        select(Stall, PayeeAccount)
+        .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(
+            Stall.market_id == market.id,
+            Stall.status == "active",
+            PayeeAccount.verified_at.is_not(None),
+        )
+        .order_by(Stall.code)
+        .execution_options(yield_per=500)
+    )
+    for stall, payee in rows:
+        yield stall, payee
