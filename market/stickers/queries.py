@@ -65,5 +65,4 @@ def printable_stalls(market: Market) -> Iterator[tuple[Stall, PayeeAccount]]:
         .order_by(Stall.code)
         .execution_options(yield_per=500)
     )
-    for stall, payee in rows:
-        yield stall, payee
+    yield from rows
