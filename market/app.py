@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 
 from market import config as market_config
@@ -52,6 +52,7 @@ def register_models() -> None:
     import market.auth.models
     import market.markets.models
     import market.merchants.models
+    import market.payments.models
     import market.stickers.models  # noqa: F401
 
 
@@ -72,15 +73,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market.api import register_api
     from market.auth.views import bp as auth_bp
     from market.markets.views import bp as markets_bp
     from market.merchants.views import bp as merchants_bp
+    from market.payments.views import bp as payments_bp
+    from market.payments.webhooks import bp as webhooks_bp
     from market.stickers.views import bp as stickers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(markets_bp)
     app.register_blueprint(merchants_bp)
     app.register_blueprint(stickers_bp)
+    app.register_blueprint(payments_bp)
+    # Webhooks prove themselves with the provider's signature; there is no session to forge.
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+    register_api(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -125,10 +134,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vndate"] = formatting.date_vn
     app.jinja_env.filters["vndatetime"] = formatting.datetime_vn
     app.jinja_env.globals["current_locale"] = select_locale
-
-    @app.before_request
-    def remember_path():
-        g.path = request.path
 
 
 def register_commands(app: Flask) -> None:

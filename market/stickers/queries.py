@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
@@ -32,10 +32,46 @@ def printable_payee(stall: Stall) -> PayeeAccount:
     return payee
 
 
-def stall_payload(stall: Stall, *, amount: int | None = None, purpose: str | None = None) -> str:
-    payee = printable_payee(stall)
+# Built once: the public QR endpoint runs this on every request (one indexed round trip).
+_QR_LOOKUP = (
+    select(
+        Stall.code,
+        Stall.status,
+        PayeeAccount.bank_bin,
+        PayeeAccount.account_number,
+        PayeeAccount.service,
+        PayeeAccount.verified_at,
+    )
+    .select_from(Stall)
+    .join(Market, Market.id == Stall.market_id)
+    .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+    .where(Market.code == bindparam("market_code"), Stall.code == bindparam("stall_code"))
+)
+
+
+def stall_payload(
+    market_code: str, stall_code: str, *, amount: int | None = None, purpose: str | None = None
+) -> str:
+    """The payload of a stall's QR (dynamic with ``amount``), under printable_payee's rules."""
+    # Core on the session's connection: plain rows, none of the ORM's entity loading.
+    row = (
+        db.session.connection()
+        .execute(_QR_LOOKUP, {"market_code": market_code, "stall_code": stall_code})
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("Không tìm thấy sạp “%(code)s”.", code=stall_code))
+    if row.status != "active":
+        raise NotFound(_("Sạp %(code)s không còn kinh doanh nên không có mã QR.", code=row.code))
+    if row.bank_bin is None or row.verified_at is None:
+        raise Conflict(
+            _(
+                "Sạp %(code)s chưa có tài khoản nhận tiền đã xác minh nên chưa có mã QR.",
+                code=row.code,
+            )
+        )
     return build_payload(
-        payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
+        row.bank_bin, row.account_number, amount=amount, purpose=purpose, service=row.service
     )
 
 

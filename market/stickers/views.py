@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from market.auth import permissions
 from market.errors import InvalidInput, NotFound
+from market.extensions import limiter
 from market.markets import queries as market_queries
 from market.markets.views import market_or_404, stall_or_404
 from market.qr import render_png, render_svg
@@ -45,18 +46,15 @@ def parse_amount(raw: str | None) -> int | None:
 
 
 @bp.route("/stalls/<market_code>/<stall_code>/qr.<fmt>")
+@limiter.exempt  # public and cacheable; nothing to guess or to spend
 def stall_qr(market_code: str, stall_code: str, fmt: str):
     """Public: the code is printed at the stall anyway. ``?amount=`` gives a dynamic QR."""
     if fmt not in ("png", "svg"):
         raise NotFound()
-    market = market_queries.market_by_code(market_code)
-    stall = market_queries.stall_by_code(market, stall_code) if market else None
-    if stall is None:
-        raise NotFound(_("Không tìm thấy sạp “%(code)s”.", code=stall_code))
     amount = parse_amount(request.args.get("amount"))
     purpose = request.args.get("purpose") or None
     try:
-        payload = stall_payload(stall, amount=amount, purpose=purpose)
+        payload = stall_payload(market_code, stall_code, amount=amount, purpose=purpose)
     except VietQRError as exc:
         raise InvalidInput({"purpose": [str(exc)]}) from exc
     etag = hashlib.sha256(f"{fmt}:{payload}".encode()).hexdigest()[:32]
