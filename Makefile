@@ -57,6 +57,8 @@ test: install-dev system-deps lint
 	exit $$rc
 
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run_all.py
 
 clean:
