@@ -12,3 +12,10 @@ class LoginForm(FlaskForm):
         _l("Mật khẩu"), [InputRequired(_l("Vui lòng nhập mật khẩu.")), Length(max=200)]
     )
     next = HiddenField()
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        _l("Tên mã (để bạn nhận ra, ví dụ: bảng tính báo cáo)"),
+        [InputRequired(_l("Vui lòng đặt tên cho mã truy cập.")), Length(max=60)],
+    )

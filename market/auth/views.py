@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +17,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from market.auth import services
-from market.auth.forms import LoginForm
+from market.auth.forms import ApiTokenForm, LoginForm
+from market.errors import InvalidInput
 from market.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -91,3 +93,36 @@ def set_language(code: str):
         if current_user.is_authenticated:
             services.set_preferences(current_user, locale=code)
     return redirect(safe_next(request.args.get("next"), url_for("auth.index")))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    """The user's personal API tokens: list, create (the secret is shown once), revoke."""
+    form = ApiTokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        try:
+            _token, new_secret = services.create_api_token(current_user, form.name.data)
+        except InvalidInput as exc:
+            form.name.errors = [*form.name.errors, *exc.errors.get("name", [exc.message])]
+        else:
+            form = ApiTokenForm(formdata=None)
+    page = render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=services.user_api_tokens(current_user),
+        new_secret=new_secret,
+    )
+    response = make_response(page, 422 if form.errors else 200)
+    # The page may hold a secret shown once: no cache may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_token(token_id: int):
+    token = services.revoke_api_token(current_user, token_id)
+    flash(_("Đã thu hồi mã “%(name)s”. Mã này không dùng được nữa.", name=token.name), "success")
+    return redirect(url_for("auth.api_tokens"))

@@ -79,6 +79,20 @@ def qr_state_expression():
     )
 
 
+def _stall_row_query() -> Select:
+    qr_state = qr_state_expression().label("qr_state")
+    return (
+        select(Stall, Merchant, PayeeAccount, qr_state)
+        .outerjoin(Merchant, Merchant.id == Stall.merchant_id)
+        .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+    )
+
+
+def stall_row(stall: Stall):
+    """One stall's (Stall, Merchant|None, PayeeAccount|None, qr_state), as ``stall_rows``."""
+    return db.session.execute(_stall_row_query().where(Stall.id == stall.id)).one()
+
+
 def stall_rows(
     market: Market,
     *,
@@ -90,13 +104,7 @@ def stall_rows(
     per_page: int = 50,
 ) -> Page:
     """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page."""
-    qr_state = qr_state_expression().label("qr_state")
-    query = (
-        select(Stall, Merchant, PayeeAccount, qr_state)
-        .outerjoin(Merchant, Merchant.id == Stall.merchant_id)
-        .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
-        .where(Stall.market_id == market.id)
-    )
+    query = _stall_row_query().where(Stall.market_id == market.id)
     if q:
         text = q.strip()
         like = f"%{text}%"

@@ -1,0 +1,47 @@
+"""Who is calling the API: the user of the personal token in ``Authorization: Bearer …``.
+
+Only the token counts. A session cookie sent along is ignored, so a page on another site
+cannot make a logged-in browser call the API (no CSRF hole), and the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+
+from market.auth import services
+from market.auth.models import User
+from market.errors import DomainError, error_body
+from market.extensions import db, login_manager
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    default_message = _l("Cần mã truy cập API hợp lệ: Authorization: Bearer <mã>.")
+
+
+def authenticate_request() -> None:
+    """Before every API request: find the token's user or answer 401."""
+    # Flask-Login reads the user from g first; setting it here means nothing below (the
+    # locale, a template) ever falls back to the session cookie during an API request.
+    g._login_user = login_manager.anonymous_user()
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated()
+    user = services.user_for_api_token(secret.strip())
+    if user is None:
+        raise Unauthenticated(
+            _l("Mã truy cập không đúng, đã bị thu hồi, hoặc tài khoản đã bị khóa.")
+        )
+    g.api_user = user
+    g._login_user = user
+
+
+def api_user() -> User:
+    """The user the current API request acts as."""
+    return g.api_user
+
+
+def unauthenticated(exc: Unauthenticated):
+    db.session.rollback()
+    return error_body(401, exc.message), 401, {"WWW-Authenticate": 'Bearer realm="api"'}

@@ -1,0 +1,245 @@
+"""API views of merchants, payee accounts and a stall's VietQR payload.
+
+Merchants and payees hang off their stall (``/api/v1/markets/<code>/stalls/<stall_code>/…``)
+because that is where they are changed; ``/api/v1/merchants`` lists and finds merchants.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from market.api.operations import COMMON_ERRORS, WRITE_ERRORS, operation
+from market.api.pagination import PageQuerySchema, page_of, page_schema
+from market.api.tokens import api_user
+from market.auth import permissions
+from market.errors import Conflict, InvalidInput, NotFound
+from market.extensions import db
+from market.markets.api import payee_out, stall_or_404
+from market.merchants import queries, services
+from market.merchants.models import Merchant, PayeeAccount
+from market.merchants.schemas import (
+    MerchantInSchema,
+    MerchantQuerySchema,
+    MerchantSchema,
+    PayeeInSchema,
+    PayeeSchema,
+    QrPayloadQuerySchema,
+    QrPayloadSchema,
+)
+from market.pagination import paginate
+from market.vietqr import VietQRError, bank_by_bin, build_payload
+
+bp = Blueprint("merchants", __name__)
+
+STALL = "/markets/<code>/stalls/<stall_code>"
+
+
+def merchant_out(merchant: Merchant) -> dict:
+    user = api_user()
+    return {
+        "id": merchant.id,
+        "full_name": merchant.full_name,
+        "phone": merchant.phone,
+        "tax_code": merchant.tax_code,
+        "consent": merchant.consent,
+        "consent_at": merchant.consent_at,
+        "created_at": merchant.created_at,
+        "stalls": [
+            {"market": stall.market.code, "code": stall.code}
+            for stall in queries.merchant_stalls(merchant)
+            if permissions.can_view_stall(user, stall)
+        ],
+    }
+
+
+def _no_payee() -> NotFound:
+    return NotFound(_("Sạp này chưa có tài khoản nhận tiền."))
+
+
+# --- merchants -----------------------------------------------------------------------------
+
+
+@bp.get("/merchants")
+@operation(
+    summary="List the merchants who hold a stall the caller may see",
+    tag="merchants",
+    query=MerchantQuerySchema,
+    response=page_schema(MerchantSchema),
+)
+def list_merchants(query: dict):
+    page = queries.merchant_list(api_user(), **query)
+    return page_of(page, [merchant_out(merchant) for (merchant,) in page.items])
+
+
+@bp.get("/merchants/<int:merchant_id>")
+@operation(summary="One merchant", tag="merchants", response=MerchantSchema)
+def get_merchant(merchant_id: int):
+    merchant = queries.visible_merchant(api_user(), merchant_id)
+    if merchant is None:
+        raise NotFound(_("Không tìm thấy tiểu thương này."))
+    return merchant_out(merchant)
+
+
+@bp.get(f"{STALL}/merchant")
+@operation(summary="The merchant who holds a stall", tag="merchants", response=MerchantSchema)
+def get_stall_merchant(code: str, stall_code: str):
+    stall = stall_or_404(api_user(), code, stall_code)
+    if stall.merchant is None:
+        raise NotFound(_("Sạp này chưa có tiểu thương."))
+    return merchant_out(stall.merchant)
+
+
+@bp.put(f"{STALL}/merchant")
+@operation(
+    summary="Set who holds a stall",
+    tag="merchants",
+    description="The phone number is the merchant's identity: a known number brings that "
+    "merchant (with the name, tax code and consent given here) to the stall; a new number "
+    "creates a merchant.",
+    body=MerchantInSchema,
+    response=MerchantSchema,
+    errors=WRITE_ERRORS,
+)
+def put_stall_merchant(code: str, stall_code: str, body: dict):
+    user = api_user()
+    stall = stall_or_404(user, code, stall_code)
+    return merchant_out(services.save_merchant(user, stall, **body))
+
+
+@bp.delete(f"{STALL}/merchant")
+@operation(
+    summary="Release a stall: nobody holds it any more (the merchant is kept)",
+    tag="merchants",
+    status=204,
+    errors=WRITE_ERRORS,
+)
+def delete_stall_merchant(code: str, stall_code: str):
+    user = api_user()
+    services.release_stall(user, stall_or_404(user, code, stall_code))
+
+
+# --- payee accounts ------------------------------------------------------------------------
+
+
+@bp.get(f"{STALL}/payees")
+@operation(
+    summary="A stall's payee accounts, newest first (the current one and its history)",
+    tag="payees",
+    query=PageQuerySchema,
+    response=page_schema(PayeeSchema),
+)
+def list_payees(code: str, stall_code: str, query: dict):
+    stall = stall_or_404(api_user(), code, stall_code)
+    page = paginate(
+        select(PayeeAccount)
+        .where(PayeeAccount.stall_id == stall.id)
+        .order_by(PayeeAccount.id.desc()),
+        query["page"],
+        query["per_page"],
+    )
+    return page_of(page, [payee_out(payee) for (payee,) in page.items])
+
+
+@bp.post(f"{STALL}/payees")
+@operation(
+    summary="Change a stall's payee account",
+    tag="payees",
+    description="Adds the account as the stall's current payee (201); the same account as "
+    "now changes nothing (200). `expected_current_id` must be the current payee's id (null "
+    "if none), else 409: someone else changed it meanwhile. Helpers may change only an "
+    "unverified payee. A new payee needs verifying and the sticker reprinting.",
+    body=PayeeInSchema,
+    response=PayeeSchema,
+    status=201,
+    also=(200,),
+    errors=WRITE_ERRORS,
+)
+def create_payee(code: str, stall_code: str, body: dict):
+    user = api_user()
+    stall = stall_or_404(user, code, stall_code)
+    bank_bin = body.pop("bank")
+    payee = services.set_payee(user, stall, bank_bin=bank_bin, **body)
+    if payee is None:
+        return payee_out(services.current_payee(stall)), 200
+    return payee_out(payee)
+
+
+@bp.get(f"{STALL}/payees/current")
+@operation(summary="A stall's current payee account", tag="payees", response=PayeeSchema)
+def get_current_payee(code: str, stall_code: str):
+    payee = services.current_payee(stall_or_404(api_user(), code, stall_code))
+    if payee is None:
+        raise _no_payee()
+    return payee_out(payee)
+
+
+@bp.post(f"{STALL}/payees/<int:payee_id>/verify")
+@operation(
+    summary="Verify a stall's current payee account (market managers)",
+    tag="payees",
+    response=PayeeSchema,
+    errors=WRITE_ERRORS,
+)
+def verify_payee(code: str, stall_code: str, payee_id: int):
+    user = api_user()
+    stall = stall_or_404(user, code, stall_code)
+    payee = db.session.get(PayeeAccount, payee_id)
+    if payee is None or payee.stall_id != stall.id:
+        raise NotFound(_("Không tìm thấy tài khoản này của sạp."))
+    return payee_out(services.verify_payee(user, payee))
+
+
+# --- QR payload ----------------------------------------------------------------------------
+
+
+@bp.get(f"{STALL}/qr-payload")
+@operation(
+    summary="The VietQR payload of a stall's current payee",
+    tag="qr",
+    description="Without `amount` the static code printed on the sticker; with it a "
+    "dynamic code for one payment. Check `verified` before printing.",
+    query=QrPayloadQuerySchema,
+    response=QrPayloadSchema,
+    errors=(*COMMON_ERRORS, 409),
+)
+def qr_payload(code: str, stall_code: str, query: dict):
+    payee = services.current_payee(stall_or_404(api_user(), code, stall_code))
+    if payee is None:
+        raise _no_payee()
+    amount, purpose = query["amount"], query["purpose"]
+    try:
+        payload = build_payload(
+            payee.bank_bin,
+            payee.account_number,
+            amount=amount,
+            purpose=purpose,
+            service=payee.service,
+        )
+    except VietQRError as exc:
+        if exc.field == "62.08":
+            message = _(
+                "Nội dung chuyển khoản “%(value)s”, khi bỏ dấu, phải có 1 đến 25 ký tự chữ, số "
+                "hoặc dấu thông thường.",
+                value=purpose,
+            )
+            raise InvalidInput({"purpose": [message]}) from exc
+        # The stored account itself cannot make a code (e.g. a bank that left NAPAS).
+        raise Conflict(
+            _("Tài khoản nhận tiền hiện tại không tạo được mã VietQR. Vui lòng nhập lại tài khoản.")
+        ) from exc
+    bank = bank_by_bin(payee.bank_bin)
+    return {
+        "payload": payload,
+        "payee_id": payee.id,
+        "verified": payee.verified,
+        "bank_bin": payee.bank_bin,
+        "bank_name": bank.short_name if bank else None,
+        "account_number": payee.account_number,
+        "service": payee.service,
+        "holder_name": payee.holder_name,
+        "amount": amount,
+        "purpose": purpose,
+        "dynamic": amount is not None,
+    }

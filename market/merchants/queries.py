@@ -1,0 +1,56 @@
+"""Read-only views of merchants, scoped to what a user may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from market.auth.models import User
+from market.extensions import db
+from market.markets.models import Market, Stall
+from market.markets.queries import visible_markets
+from market.merchants.models import Merchant
+from market.pagination import Page, paginate
+
+
+def visible_merchants(user: User, *, market_code: str = "") -> Select:
+    """Merchants holding a stall in a market the user may see (a merchant: only themself)."""
+    query = select(Merchant)
+    if user.role == "merchant":
+        query = query.where(Merchant.id == user.merchant_id)
+    elif user.role != "admin" or market_code:
+        markets = visible_markets(user).with_only_columns(Market.id)
+        if market_code:
+            markets = markets.where(Market.code == market_code)
+        query = query.where(
+            Merchant.id.in_(
+                select(Stall.merchant_id).where(
+                    Stall.market_id.in_(markets), Stall.merchant_id.is_not(None)
+                )
+            )
+        )
+    return query
+
+
+def merchant_list(
+    user: User, *, q: str = "", market: str = "", page: int = 1, per_page: int = 50
+) -> Page:
+    query = visible_merchants(user, market_code=market)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Merchant.full_name.ilike(like), Merchant.phone.like(like)))
+    return paginate(query.order_by(Merchant.full_name, Merchant.id), page, per_page)
+
+
+def visible_merchant(user: User, merchant_id: int) -> Merchant | None:
+    return db.session.scalar(visible_merchants(user).where(Merchant.id == merchant_id))
+
+
+def merchant_stalls(merchant: Merchant) -> list[Stall]:
+    return list(
+        db.session.scalars(
+            select(Stall)
+            .join(Market, Market.id == Stall.market_id)
+            .where(Stall.merchant_id == merchant.id)
+            .order_by(Market.code, Stall.code)
+        )
+    )
