@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Form, PasswordField, RadioField, StringField
+from wtforms.validators import ValidationError
+
+from market.formfields import choices
+from market.payments import values
+
+
+def amount_validator(form, field) -> None:
+    """Store the amount in dong, or show the rule the input broke."""
+    try:
+        field.data = values.parse_amount(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class PayAmountForm(Form):
+    """The shopper's amount box: a GET form (works without JavaScript), so no CSRF token."""
+
+    amount = StringField(_l("Số tiền (đồng)"), [amount_validator])
+
+
+class CollectForm(FlaskForm):
+    amount = StringField(_l("Số tiền cần thu (đồng)"), [amount_validator])
+
+
+class IntegrationForm(FlaskForm):
+    auth_mode = RadioField(
+        _l("Cách xác thực"),
+        choices=choices(
+            [("hmac", _l("Chữ ký HMAC (khuyến nghị)")), ("apikey", _l("API Key (chỉ SePay)"))]
+        ),
+        default="hmac",
+    )
+    secret = PasswordField(_l("Khóa bí mật mới (để trống nếu giữ nguyên)"))
+    generate = BooleanField(_l("Tạo khóa bí mật mới ngẫu nhiên"))
+    enabled = BooleanField(_l("Đang bật"), default=True)

@@ -1,0 +1,149 @@
+"""Tables of the payments domain: webhook integrations, collect orders, payment notifications.
+
+Money is an ``int`` of dong; notification amounts are ``BigInteger`` because a bank's running
+balance or a large transfer can pass 2^31 dong (about 2.1 billion).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.auth.models import User, utcnow
+from market.extensions import db
+from market.markets.models import Stall
+
+PROVIDERS = ("sepay", "casso")
+AUTH_MODES = ("hmac", "apikey")
+ORDER_STATUSES = ("pending", "paid", "short")
+DIRECTIONS = ("in", "out")
+# matched: an incoming transfer credited to a stall (the only kind that counts as received);
+# unmatched: incoming, but no stall (or more than one) pays into that account: for review;
+# ignored: outgoing or zero transfers, kept raw and never counted.
+MATCH_STATUSES = ("matched", "unmatched", "ignored")
+
+
+class WebhookIntegration(db.Model):
+    """One provider's webhook settings and the shared secret it signs with.
+
+    The secret has to be readable by the app (an HMAC is recomputed on every notification),
+    so it cannot be stored as a one-way hash. It is protected by being shown in full only once,
+    when it is generated (the admin screen shows ``••••`` and its last 4 characters after that),
+    never written to the audit log or the application log, and readable only by whoever can
+    read the database itself. Rotating it is one form on the admin screen.
+    """
+
+    __tablename__ = "webhook_integrations"
+    __table_args__ = (
+        CheckConstraint("provider IN ('sepay', 'casso')", name="provider"),
+        CheckConstraint("auth_mode IN ('hmac', 'apikey')", name="auth_mode"),
+        # Casso only signs (HMAC-SHA512); an API-key mode is SePay's alone.
+        CheckConstraint("provider = 'sepay' OR auth_mode = 'hmac'", name="casso_hmac"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(10), unique=True)
+    auth_mode: Mapped[str] = mapped_column(String(10), default="hmac")
+    secret: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    updated_by: Mapped[User | None] = relationship()
+
+    @property
+    def masked_secret(self) -> str:
+        return "••••" + self.secret[-4:] if self.secret else ""
+
+    def __repr__(self) -> str:
+        return f"<WebhookIntegration {self.provider} {self.auth_mode}>"
+
+
+class CollectOrder(db.Model):
+    """An amount a merchant asked for on the collect screen, paid by a dynamic QR whose
+    purpose carries ``reference``; notifications naming it move it to paid or short."""
+
+    __tablename__ = "collect_orders"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'paid', 'short')", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_collect_orders_stall_created", "stall_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(25), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    received_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    stall: Mapped[Stall] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CollectOrder {self.reference} {self.status}>"
+
+
+class PaymentNotification(db.Model):
+    """A bank notification as a provider sent it, stored once per (provider, event id).
+
+    Only rows with ``match_status == 'matched'`` count as money a stall received; those are
+    exactly the incoming, positive transfers, and only they carry a ``stall_id``.
+    """
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        CheckConstraint("provider IN ('sepay', 'casso')", name="provider"),
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        CheckConstraint("match_status IN ('matched', 'unmatched', 'ignored')", name="match_status"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # The stall's day view and the adoption dashboard: payments of a stall over time,
+        # and all payments over time.
+        Index("ix_payment_notifications_stall_at", "stall_id", "transaction_at"),
+        Index("ix_payment_notifications_transaction_at", "transaction_at"),
+        Index("ix_payment_notifications_match_status", "match_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    event_id: Mapped[str] = mapped_column(String(64))
+    raw_body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The bank's time of the transfer (Vietnam time in the payload, stored in UTC);
+    # the receiving time when the payload has none.
+    transaction_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_number: Mapped[str] = mapped_column(String(40), default="")
+    amount: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(3))
+    content: Mapped[str] = mapped_column(Text, default="")
+    reference_code: Mapped[str] = mapped_column(String(100), default="")
+    stall_id: Mapped[int | None] = mapped_column(ForeignKey("stalls.id", ondelete="SET NULL"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collect_orders.id", ondelete="SET NULL"), index=True
+    )
+    match_status: Mapped[str] = mapped_column(String(10))
+
+    stall: Mapped[Stall | None] = relationship()
+    order: Mapped[CollectOrder | None] = relationship()
+
+    @property
+    def counted(self) -> bool:
+        return self.match_status == "matched"
+
+    def __repr__(self) -> str:
+        return f"<PaymentNotification {self.provider}:{self.event_id} {self.match_status}>"

@@ -1,0 +1,172 @@
+"""Read-only figures of the payments domain: who a payment belongs to, a stall's day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from market.errors import Conflict, NotFound
+from market.extensions import db
+from market.formatting import VN_TZ, to_local
+from market.markets.models import Market, Stall
+from market.merchants.models import PayeeAccount
+from market.payments.models import CollectOrder, PaymentNotification, WebhookIntegration
+from market.vietqr import bank_by_bin, build_payload
+
+#: How far back a notification's content is searched for an open collect order's reference.
+ORDER_LOOKBACK = timedelta(days=2)
+
+
+def stall_by_codes(market_code: str, stall_code: str) -> Stall | None:
+    return db.session.scalar(
+        select(Stall)
+        .join(Market, Market.id == Stall.market_id)
+        .where(Market.code == market_code, Stall.code == stall_code)
+    )
+
+
+def payable_payee(stall: Stall) -> PayeeAccount:
+    """The verified current payee of an active stall; anything else has no QR to pay."""
+    if stall.status != "active":
+        raise NotFound(_("Sạp %(code)s không còn kinh doanh nên không có mã QR.", code=stall.code))
+    payee = db.session.scalar(
+        select(PayeeAccount).where(PayeeAccount.stall_id == stall.id, PayeeAccount.is_current)
+    )
+    if payee is None or not payee.verified:
+        raise Conflict(
+            _(
+                "Sạp %(code)s chưa có tài khoản nhận tiền đã xác minh nên chưa nhận chuyển khoản.",
+                code=stall.code,
+            )
+        )
+    return payee
+
+
+def payment_payload(payee: PayeeAccount, *, amount: int | None, purpose: str | None) -> str:
+    """The VietQR text the stall's QR carries (dynamic, tag 54, when there is an amount)."""
+    return build_payload(
+        payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
+    )
+
+
+def integration(provider: str) -> WebhookIntegration | None:
+    return db.session.scalar(
+        select(WebhookIntegration).where(WebhookIntegration.provider == provider)
+    )
+
+
+def integrations() -> dict[str, WebhookIntegration]:
+    return {i.provider: i for i in db.session.scalars(select(WebhookIntegration))}
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayeeCandidate:
+    stall_id: int
+    bank_bin: str
+
+
+def stalls_paid_into(accounts: Iterable[str]) -> list[PayeeCandidate]:
+    """Stalls whose current payee is one of these account numbers."""
+    numbers = sorted({a for a in accounts if a})
+    if not numbers:
+        return []
+    rows = db.session.execute(
+        select(PayeeAccount.stall_id, PayeeAccount.bank_bin).where(
+            PayeeAccount.is_current, PayeeAccount.account_number.in_(numbers)
+        )
+    )
+    return [PayeeCandidate(stall_id, bank_bin) for stall_id, bank_bin in rows]
+
+
+def recent_orders(stall_ids: Sequence[int], since: datetime) -> list[tuple[int, int, str]]:
+    """(id, stall_id, reference) of the stalls' collect orders since ``since``, newest first."""
+    if not stall_ids:
+        return []
+    rows = db.session.execute(
+        select(CollectOrder.id, CollectOrder.stall_id, CollectOrder.reference)
+        .where(CollectOrder.stall_id.in_(stall_ids), CollectOrder.created_at >= since)
+        .order_by(CollectOrder.id.desc())
+        .limit(200)
+    )
+    return [tuple(row) for row in rows]
+
+
+def bank_matches(bank_bin: str, bank_text: str) -> bool:
+    """Does a provider's bank label ("Vietcombank", "VCB", "MBBank") name this BIN's bank?"""
+    bank = bank_by_bin(bank_bin)
+    if bank is None or not bank_text:
+        return False
+    label = bank_text.casefold().replace(" ", "")
+    return label in {bank.code.casefold(), bank.short_name.casefold().replace(" ", "")}
+
+
+# --- the stall's day ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayPayments:
+    day: date
+    payments: list[PaymentNotification]
+    total: int
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A Vietnam day as UTC instants (SQLite compares stored UTC text, so no other zone)."""
+    start = datetime.combine(day, time.min, tzinfo=VN_TZ)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def today_in_vietnam(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def received_payments(stall: Stall, day: date) -> DayPayments:
+    """Money the stall received on ``day`` (Vietnam time): incoming transfers matched to it."""
+    start, end = local_day_bounds(day)
+    where = (
+        PaymentNotification.stall_id == stall.id,
+        PaymentNotification.match_status == "matched",
+        PaymentNotification.direction == "in",
+        PaymentNotification.transaction_at >= start,
+        PaymentNotification.transaction_at < end,
+    )
+    payments = list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(*where)
+            .order_by(PaymentNotification.transaction_at.desc(), PaymentNotification.id.desc())
+        )
+    )
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(PaymentNotification.amount), 0)).where(*where)
+    )
+    return DayPayments(day=day, payments=payments, total=int(total or 0))
+
+
+def unmatched_notifications(limit: int = 200) -> list[PaymentNotification]:
+    """Incoming transfers no stall could be found for, newest first, for review."""
+    return list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(PaymentNotification.match_status == "unmatched")
+            .order_by(PaymentNotification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def order_notifications(order: CollectOrder) -> list[PaymentNotification]:
+    return list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(PaymentNotification.order_id == order.id)
+            .order_by(PaymentNotification.id)
+        )
+    )

@@ -1,0 +1,203 @@
+"""Webhook payloads as SePay and Casso document them, loaded into one ``Transfer`` shape.
+
+SePay (developer.sepay.vn/en/sepay-webhooks, "Integrate webhook"): a flat JSON object::
+
+    {"id": 92704, "gateway": "Vietcombank", "transactionDate": "2023-03-25 14:02:37",
+     "accountNumber": "0123499999", "code": null, "content": "payment content",
+     "transferType": "in", "transferAmount": 2277000, "accumulated": 19077000,
+     "subAccount": null, "referenceCode": "MBVCB.3278907687", "description": ""}
+
+``id`` is SePay's transaction id (the key to deduplicate on), ``transferType`` is ``in`` or
+``out``, ``code`` the payment code SePay recognised in the content (if configured).
+
+Casso webhook v2 (developer.casso.vn, "Thiết lập Webhook thủ công")::
+
+    {"error": 0, "data": {"id": 0, "reference": "MA_GIAO_DICH_THU_NGHIEM",
+     "description": "giao dich thu nghiem", "amount": 599000, "runningBalance": 25000000,
+     "transactionDateTime": "2024-10-03 15:06:37", "accountNumber": "88888888",
+     "bankName": "VPBank", "bankAbbreviation": "VPB", "virtualAccountNumber": "", ...}}
+
+``amount`` is negative for money going out. Fields we do not use are ignored (both providers
+add fields over time), but those we use are type-checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """One bank transfer as a notification describes it, whatever the provider."""
+
+    provider: str
+    event_id: str
+    direction: str  # "in" | "out"
+    amount: int  # dong, never negative
+    account_number: str
+    sub_account: str
+    bank: str
+    content: str
+    reference_code: str
+    transaction_at: datetime | None  # UTC
+
+
+class Dong(fields.Field):
+    """A whole number of dong: a JSON integer, an integral float or a string of digits."""
+
+    default_error_messages = {"invalid": "Not a whole number of dong."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        raise self.make_error("invalid")
+
+
+class EventId(fields.Field):
+    """A provider's transaction id, an integer or a string, kept as text."""
+
+    default_error_messages = {"invalid": "Not a transaction id."}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self.make_error("invalid")
+        text = str(value).strip()
+        if not text or len(text) > 64:
+            raise self.make_error("invalid")
+        return text
+
+
+def vietnam_time(text: str | None) -> datetime | None:
+    """'2023-03-25 14:02:37' (Vietnam time, as both providers send it) -> aware UTC datetime."""
+    if not text:
+        return None
+    for fmt in _DATETIME_FORMATS:
+        try:
+            local = datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=VN_TZ).astimezone(ZoneInfo("UTC"))
+    return None
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(load_default="", allow_none=True, **kwargs)
+
+
+class SePaySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = EventId(required=True)
+    gateway = _text()
+    transactionDate = _text()
+    accountNumber = _text()
+    code = _text()
+    content = _text()
+    transferType = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
+    transferAmount = Dong(required=True)
+    accumulated = Dong(load_default=None, allow_none=True)
+    subAccount = _text()
+    referenceCode = _text()
+    description = _text()
+
+    @post_load
+    def to_transfer(self, data: dict[str, Any], **kwargs: Any) -> Transfer:
+        if data["transferAmount"] < 0:
+            raise ValidationError("Must not be negative.", field_name="transferAmount")
+        content = data["content"] or data["description"] or ""
+        if data["code"]:
+            content = f"{content} {data['code']}".strip()
+        return Transfer(
+            provider="sepay",
+            event_id=data["id"],
+            direction=data["transferType"],
+            amount=data["transferAmount"],
+            account_number=(data["accountNumber"] or "").strip(),
+            sub_account=(data["subAccount"] or "").strip(),
+            bank=data["gateway"] or "",
+            content=content,
+            reference_code=(data["referenceCode"] or "")[:100],
+            transaction_at=vietnam_time(data["transactionDate"]),
+        )
+
+
+class CassoTransactionSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = EventId(required=True)
+    reference = _text()
+    description = _text()
+    amount = Dong(required=True)
+    runningBalance = Dong(load_default=None, allow_none=True)
+    transactionDateTime = _text()
+    accountNumber = _text()
+    bankName = _text()
+    bankAbbreviation = _text()
+    virtualAccountNumber = _text()
+    virtualAccountName = _text()
+    counterAccountName = _text()
+    counterAccountNumber = _text()
+    counterAccountBankId = _text()
+    counterAccountBankName = _text()
+
+
+class CassoSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    error = fields.Integer(load_default=0)
+    data = fields.Nested(CassoTransactionSchema, required=True)
+
+    @post_load
+    def to_transfer(self, payload: dict[str, Any], **kwargs: Any) -> Transfer:
+        data = payload["data"]
+        amount = data["amount"]
+        return Transfer(
+            provider="casso",
+            event_id=data["id"],
+            direction="out" if amount < 0 else "in",
+            amount=abs(amount),
+            account_number=(data["accountNumber"] or "").strip(),
+            sub_account=(data["virtualAccountNumber"] or "").strip(),
+            bank=data["bankAbbreviation"] or data["bankName"] or "",
+            content=data["description"] or "",
+            reference_code=(data["reference"] or "")[:100],
+            transaction_at=vietnam_time(data["transactionDateTime"]),
+        )
+
+
+SCHEMAS: dict[str, type[Schema]] = {"sepay": SePaySchema, "casso": CassoSchema}
+
+
+class OrderStatusSchema(Schema):
+    """What the collect screen polls: the order, and what to show and say about it."""
+
+    reference = fields.String()
+    status = fields.String()
+    amount = fields.Integer()
+    received_amount = fields.Integer()
+    amount_text = fields.String()
+    received_text = fields.String()
+    message = fields.String()
+    speech = fields.String(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    payload = fields.String()
+    qr_url = fields.String()
+    status_url = fields.String()
+    order_url = fields.String()

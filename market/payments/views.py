@@ -1,0 +1,292 @@
+"""Pages of the payments domain: the shopper's pay page, the merchant's collect screen and day
+view, and the admin's webhook settings and review of unmatched payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.auth.models import utcnow
+from market.errors import InvalidInput, NotFound
+from market.extensions import db
+from market.markets.models import Stall
+from market.payments import queries, services
+from market.payments.forms import CollectForm, IntegrationForm, PayAmountForm
+from market.payments.models import PROVIDERS, CollectOrder
+from market.payments.schemas import OrderStatusSchema
+from market.payments.values import group
+from market.vietqr import bank_by_bin
+
+bp = Blueprint("payments", __name__)
+
+PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso"}
+
+
+def _stall_or_404(market_code: str, stall_code: str) -> Stall:
+    stall = queries.stall_by_codes(market_code, stall_code)
+    if stall is None:
+        raise NotFound(_("Không tìm thấy sạp “%(code)s”.", code=stall_code))
+    return stall
+
+
+def _qr_url(stall: Stall, **args: Any) -> str:
+    return url_for(
+        "stickers.stall_qr",
+        market_code=stall.market.code,
+        stall_code=stall.code,
+        fmt="svg",
+        **{k: v for k, v in args.items() if v},
+    )
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _no_store(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- shopper ------------------------------------------------------------------------------------
+
+
+@bp.route("/pay/<market_code>/<stall_code>")
+def pay(market_code: str, stall_code: str):
+    """Public and light: the stall's static QR, and a dynamic one for a typed amount."""
+    stall = _stall_or_404(market_code, stall_code)
+    payee = queries.payable_payee(stall)
+    form = PayAmountForm(request.args)
+    amount = None
+    status = 200
+    if (request.args.get("amount") or "").strip():
+        if form.validate():
+            amount = form.amount.data
+        else:
+            status = 422
+    bank = bank_by_bin(payee.bank_bin)
+    return (
+        render_template(
+            "payments/pay.html",
+            stall=stall,
+            market=stall.market,
+            payee=payee,
+            bank=bank,
+            form=form,
+            amount=amount,
+            amount_text=group(amount) if amount else None,
+            static_qr=_qr_url(stall),
+            dynamic_qr=_qr_url(stall, amount=amount) if amount else None,
+            qr_base=_qr_url(stall),
+        ),
+        status,
+    )
+
+
+# --- merchant collect mode ---------------------------------------------------------------------
+
+
+def _own_stall(market_code: str, stall_code: str) -> Stall:
+    stall = _stall_or_404(market_code, stall_code)
+    if current_user.role != "merchant":
+        abort(403)
+    if not services.can_collect(current_user, stall):
+        raise NotFound(_("Không tìm thấy sạp “%(code)s”.", code=stall_code))
+    return stall
+
+
+def _own_order(order_id: int) -> CollectOrder:
+    order = db.session.get(CollectOrder, order_id)
+    if current_user.role != "merchant":
+        abort(403)
+    if order is None or not services.can_collect(current_user, order.stall):
+        raise NotFound(_("Không tìm thấy đơn thu tiền."))
+    return order
+
+
+def order_status(order: CollectOrder) -> dict[str, Any]:
+    """What the collect screen shows and says; numbers are formatted here, not in the browser."""
+    amount, received = order.amount, order.received_amount
+    if order.status == "paid":
+        message = _("Đã nhận đủ %(amount)s đồng", amount=group(received))
+        speech = _("Đã nhận %(amount)s đồng", amount=group(received))
+    elif order.status == "short":
+        missing = group(amount - received)
+        message = _(
+            "CHƯA ĐỦ: mới nhận %(received)s đồng, còn thiếu %(missing)s đồng",
+            received=group(received),
+            missing=missing,
+        )
+        # Said aloud too, but never in words that could pass for "paid".
+        speech = _(
+            "Chưa đủ tiền. Mới nhận %(received)s đồng, còn thiếu %(missing)s đồng",
+            received=group(received),
+            missing=missing,
+        )
+    else:
+        message = _("Đang chờ khách chuyển %(amount)s đồng", amount=group(amount))
+        speech = None
+    stall = order.stall
+    payee = queries.payable_payee(stall)
+    return OrderStatusSchema().dump(
+        {
+            "reference": order.reference,
+            "status": order.status,
+            "amount": amount,
+            "received_amount": received,
+            "amount_text": group(amount),
+            "received_text": group(received),
+            "message": message,
+            "speech": speech,
+            "paid_at": order.paid_at,
+            "payload": queries.payment_payload(payee, amount=amount, purpose=order.reference),
+            "qr_url": _qr_url(stall, amount=amount, purpose=order.reference),
+            "status_url": url_for("payments.collect_status", order_id=order.id),
+            "order_url": url_for("payments.collect_order", order_id=order.id),
+        }
+    )
+
+
+@bp.route("/collect/<market_code>/<stall_code>", methods=["GET", "POST"])
+@login_required
+def collect(market_code: str, stall_code: str):
+    stall = _own_stall(market_code, stall_code)
+    payee = queries.payable_payee(stall)
+    form = CollectForm()
+    if form.validate_on_submit():
+        order = services.create_order(current_user, stall, form.amount.data)
+        if _wants_json():
+            return _no_store(make_response(jsonify(order_status(order)), 201))
+        return redirect(url_for("payments.collect_order", order_id=order.id))
+    if form.errors and _wants_json():
+        return jsonify(
+            {"error": {"status": 422, "message": _("Dữ liệu chưa đúng."), "fields": form.errors}}
+        ), 422
+    return render_template(
+        "payments/collect.html", stall=stall, payee=payee, form=form
+    ), 422 if form.errors else 200
+
+
+@bp.route("/collect/orders/<int:order_id>")
+@login_required
+def collect_order(order_id: int):
+    order = _own_order(order_id)
+    return _no_store(
+        render_template(
+            "payments/collect_order.html",
+            stall=order.stall,
+            order=order,
+            status=order_status(order),
+        )
+    )
+
+
+@bp.route("/collect/orders/<int:order_id>/status.json")
+@login_required
+def collect_status(order_id: int):
+    order = _own_order(order_id)
+    return _no_store(jsonify(order_status(order)))
+
+
+@bp.route("/collect/<market_code>/<stall_code>/today")
+@login_required
+def today(market_code: str, stall_code: str):
+    stall = _own_stall(market_code, stall_code)
+    day = queries.received_payments(stall, queries.today_in_vietnam(utcnow()))
+    return _no_store(render_template("payments/today.html", stall=stall, day=day))
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+def _admin_only() -> None:
+    if current_user.role != "admin":
+        abort(403)
+
+
+def _integration_forms() -> dict[str, IntegrationForm]:
+    found = queries.integrations()
+    forms = {}
+    for provider in PROVIDERS:
+        current = found.get(provider)
+        forms[provider] = IntegrationForm(
+            prefix=provider,
+            formdata=None,
+            auth_mode=current.auth_mode if current else "hmac",
+            enabled=current.enabled if current else True,
+        )
+    return forms
+
+
+@bp.route("/admin/webhooks")
+@login_required
+def integrations():
+    _admin_only()
+    return _integrations_page(_integration_forms())
+
+
+def _integrations_page(forms, shown_secret=None, shown_provider=None, status=200):
+    response = render_template(
+        "payments/integrations.html",
+        forms=forms,
+        integrations=queries.integrations(),
+        labels=PROVIDER_LABELS,
+        shown_secret=shown_secret,
+        shown_provider=shown_provider,
+        urls={p: url_for(f"webhooks.{p}", _external=True) for p in PROVIDERS},
+    )
+    return _no_store(make_response(response, status))
+
+
+@bp.route("/admin/webhooks/<provider>", methods=["POST"])
+@login_required
+def save_integration(provider: str):
+    _admin_only()
+    if provider not in PROVIDERS:
+        raise NotFound()
+    forms = _integration_forms()
+    form = forms[provider] = IntegrationForm(prefix=provider)
+    if not form.validate_on_submit():
+        return _integrations_page(forms, status=422)
+    try:
+        integration, shown = services.save_integration(
+            current_user,
+            provider,
+            auth_mode=form.auth_mode.data,
+            enabled=form.enabled.data,
+            secret=form.secret.data,
+            generate=form.generate.data,
+        )
+    except InvalidInput as exc:
+        for name, messages in exc.errors.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, *messages]
+        return _integrations_page(forms, status=422)
+    # Shown on this answer only (never flashed: the session cookie is signed, not encrypted).
+    return _integrations_page(
+        _integration_forms(), shown_secret=shown, shown_provider=integration.provider
+    )
+
+
+@bp.route("/admin/payments/unmatched")
+@login_required
+def unmatched():
+    _admin_only()
+    return render_template(
+        "payments/unmatched.html", notifications=queries.unmatched_notifications()
+    )

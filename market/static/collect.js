@@ -1,0 +1,154 @@
+// Collect mode ("soundbox"): big keypad, the order's QR, and the money announced when it arrives.
+// The server formats every number and sentence (status.json); this file only shows and says them.
+(function () {
+  "use strict";
+  var POLL_MS = 2000;
+  var GIVE_UP_MS = 30 * 60 * 1000;
+  var form = document.getElementById("collect-form");
+  var input = document.getElementById("amount");
+  var keypad = document.getElementById("keypad");
+  var panel = document.getElementById("order");
+  var soundButton = document.getElementById("sound-on");
+  var audio = null;
+  var lastAnnounced = null;
+  var pollTimer = null;
+  var startedAt = 0;
+
+  function digits(text) { return (text || "").replace(/\D/g, "").replace(/^0+/, ""); }
+  function group(d) { return d.replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+
+  // Browsers let a page make sound only after a tap: each tap here unlocks it for later.
+  function unlockAudio() {
+    try {
+      if (!audio) {
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (Ctx) { audio = new Ctx(); }
+      }
+      if (audio && audio.state === "suspended") { audio.resume(); }
+      if (window.speechSynthesis) {
+        var warm = new SpeechSynthesisUtterance(" ");
+        warm.volume = 0;
+        window.speechSynthesis.speak(warm);
+      }
+    } catch (e) { /* no sound on this phone: the colours still say it */ }
+    if (soundButton) { soundButton.hidden = true; }
+  }
+
+  function beep(ok) {
+    if (!audio) { return; }
+    var tones = ok ? [880, 1320] : [330, 220];
+    tones.forEach(function (freq, i) {
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.value = 0.25;
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      var t = audio.currentTime + i * 0.18;
+      osc.start(t);
+      osc.stop(t + 0.16);
+    });
+  }
+
+  function say(text) {
+    if (!text || !window.speechSynthesis) { return; }
+    var u = new SpeechSynthesisUtterance(text);
+    u.lang = "vi-VN";
+    var voices = window.speechSynthesis.getVoices() || [];
+    for (var i = 0; i < voices.length; i++) {
+      if ((voices[i].lang || "").toLowerCase().indexOf("vi") === 0) { u.voice = voices[i]; break; }
+    }
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(u);
+  }
+
+  function show(status) {
+    if (!panel) { return; }
+    panel.hidden = false;
+    panel.classList.remove("state-pending", "state-paid", "state-short");
+    panel.classList.add("state-" + status.status);
+    panel.dataset.statusUrl = status.status_url;
+    var img = document.getElementById("order-qr");
+    if (img && img.getAttribute("src") !== status.qr_url) { img.src = status.qr_url; }
+    document.getElementById("order-amount").textContent = status.amount_text;
+    document.getElementById("order-ref").textContent = status.reference;
+    document.getElementById("order-message").textContent = status.message;
+    var key = status.status + ":" + status.received_amount;
+    if (status.status !== "pending" && key !== lastAnnounced) {
+      lastAnnounced = key;
+      beep(status.status === "paid");
+      say(status.speech);
+    }
+  }
+
+  function poll() {
+    var url = panel && panel.dataset.statusUrl;
+    if (!url) { return; }
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (status) {
+        if (status) { show(status); }
+        if (status && status.status === "paid") { return; }
+        if (Date.now() - startedAt < GIVE_UP_MS) { pollTimer = setTimeout(poll, POLL_MS); }
+      })
+      .catch(function () { pollTimer = setTimeout(poll, POLL_MS * 2); });
+  }
+
+  function startPolling(initial) {
+    clearTimeout(pollTimer);
+    startedAt = Date.now();
+    // What the page already shows was announced before (or was never news).
+    if (initial) { lastAnnounced = initial.status + ":" + initial.received_amount; }
+    pollTimer = setTimeout(poll, POLL_MS);
+  }
+
+  if (keypad && input) {
+    keypad.hidden = false;
+    keypad.addEventListener("click", function (event) {
+      var key = event.target.closest("[data-key]");
+      if (!key) { return; }
+      unlockAudio();
+      var d = digits(input.value);
+      if (key.dataset.key === "back") { d = d.slice(0, -1); } else { d = (d + key.dataset.key).replace(/^0+/, ""); }
+      if (d.length > 9) { return; }
+      input.value = group(d);
+    });
+  }
+
+  if (form && input) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      unlockAudio();
+      var error = document.getElementById("amount-js-err");
+      var body = new FormData(form);
+      fetch(window.location.pathname, {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { Accept: "application/json" }
+      })
+        .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+        .then(function (res) {
+          if (!res.ok) {
+            var fields = (res.data.error && res.data.error.fields) || {};
+            error.textContent = (fields.amount || [res.data.error && res.data.error.message]).join(" ");
+            error.hidden = false;
+            return;
+          }
+          error.hidden = true;
+          form.hidden = true;
+          show(res.data);
+          startPolling(res.data);
+          window.history.pushState(null, "", res.data.order_url);
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
+
+  if (panel && panel.dataset.statusUrl && !form) {
+    // Opened on the order page (a reload, or without the keypad): sound needs one tap first.
+    if (soundButton) {
+      soundButton.hidden = false;
+      soundButton.addEventListener("click", unlockAudio);
+    }
+    startPolling({ status: panel.dataset.state, received_amount: Number(panel.dataset.received) });
+  }
+}());
