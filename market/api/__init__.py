@@ -11,7 +11,12 @@ import importlib
 
 from flask import Blueprint, Flask
 
-from market.api.tokens import Unauthenticated, authenticate_request, unauthenticated
+from market.api.tokens import (
+    Unauthenticated,
+    authenticate_request,
+    forget_request_user,
+    unauthenticated,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -28,6 +33,7 @@ def register_api(app: Flask) -> None:
     # A fresh parent per app: the domains' blueprints are module-level and nest under it.
     api = Blueprint("api", __name__, url_prefix=API_PREFIX)
     api.before_request(authenticate_request)
+    api.teardown_request(forget_request_user)
     api.register_error_handler(Unauthenticated, unauthenticated)
     for module_name in DOMAIN_APIS:
         domain_bp = importlib.import_module(module_name).bp

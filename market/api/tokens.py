@@ -37,6 +37,14 @@ def authenticate_request() -> None:
     g._login_user = user
 
 
+def forget_request_user(_exc: BaseException | None = None) -> None:
+    """After an API request: ``g`` lives as long as its app context, which outlives the
+    request when one was pushed beforehand (tests, scripts); the next request must not
+    inherit this one's user."""
+    g.pop("api_user", None)
+    g.pop("_login_user", None)
+
+
 def api_user() -> User:
     """The user the current API request acts as."""
     return g.api_user
