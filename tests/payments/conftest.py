@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import pytest
 
 from market.extensions import db
+from market.formatting import VN_TZ
 from market.payments.models import CollectOrder, WebhookIntegration
 from market.payments.signatures import sign_casso, sign_sepay
 
@@ -32,11 +34,18 @@ def order_a(world):
     return order
 
 
-def sepay_body(event_id=1001, *, amount=200_000, account="0011001234567", content="", kind="in"):
+def vn_now() -> str:
+    """Now as both providers write it: Vietnam time, no zone."""
+    return datetime.now(VN_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sepay_body(
+    event_id=1001, *, amount=200_000, account="0011001234567", content="", kind="in", when=None
+):
     return {
         "id": event_id,
         "gateway": "Vietcombank",
-        "transactionDate": "2026-11-27 09:15:00",
+        "transactionDate": when or vn_now(),
         "accountNumber": account,
         "code": None,
         "content": content,
@@ -49,7 +58,7 @@ def sepay_body(event_id=1001, *, amount=200_000, account="0011001234567", conten
     }
 
 
-def casso_body(event_id=2001, *, amount=200_000, account="101867123456", description=""):
+def casso_body(event_id=2001, *, amount=200_000, account="101867123456", description="", when=None):
     return {
         "error": 0,
         "data": {
@@ -58,7 +67,7 @@ def casso_body(event_id=2001, *, amount=200_000, account="101867123456", descrip
             "description": description,
             "amount": amount,
             "runningBalance": 25_000_000,
-            "transactionDateTime": "2026-11-27 09:16:00",
+            "transactionDateTime": when or vn_now(),
             "accountNumber": account,
             "bankName": "TMCP Cong Thuong Viet Nam",
             "bankAbbreviation": "VietinBank",

@@ -1,0 +1,280 @@
+"""Webhook ingest on both databases: signed, stored once, reconciled, never counted twice."""
+
+import json
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from market.auth.models import utcnow
+from market.extensions import db
+from market.formatting import VN_TZ
+from market.markets.models import Stall
+from market.merchants.models import PayeeAccount
+from market.payments import queries
+from market.payments.models import CollectOrder, PaymentNotification
+from market.payments.signatures import sign_sepay
+from tests.payments.conftest import (
+    SEPAY_SECRET,
+    casso_body,
+    post_casso,
+    post_sepay,
+    sepay_body,
+)
+
+
+def _rows():
+    db.session.expire_all()
+    return db.session.scalars(select(PaymentNotification).order_by(PaymentNotification.id)).all()
+
+
+def _today(stall):
+    day = queries.received_payments(stall, queries.today_in_vietnam(utcnow()))
+    return day.total, len(day.payments)
+
+
+def test_signed_sepay_notification_is_stored_and_credited_to_the_stall(world, integrations, client):
+    body = sepay_body(1001, content="Thanh toan rau", when="2026-11-27 09:15:00")
+    response = post_sepay(client, body)
+    assert response.status_code == 200
+    assert response.get_json()["success"] is True
+    [row] = _rows()
+    assert (row.provider, row.event_id, row.amount, row.direction) == (
+        "sepay",
+        "1001",
+        200_000,
+        "in",
+    )
+    assert (row.stall_id, row.match_status) == (world.stall_a.id, "matched")
+    assert json.loads(row.raw_body) == body
+    # 09:15 in Vietnam is 02:15 UTC.
+    assert row.transaction_at.replace(tzinfo=None).isoformat() == "2026-11-27T02:15:00"
+
+
+def test_a_days_total_counts_only_that_vietnam_day(world, integrations, client):
+    now = datetime.now(VN_TZ)
+    yesterday = (now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    assert post_sepay(client, sepay_body(1, amount=5_000, when=yesterday)).status_code == 200
+    assert post_sepay(client, sepay_body(2, amount=7_000)).status_code == 200
+    assert _today(world.stall_a) == (7_000, 1)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-SePay-Timestamp": "{now}"},
+        {"X-SePay-Signature": "sha256=" + "0" * 64, "X-SePay-Timestamp": "{now}"},
+        {"Authorization": "Apikey " + SEPAY_SECRET},  # the integration is in HMAC mode
+    ],
+    ids=["missing", "no-signature", "bad-signature", "api-key-in-hmac-mode"],
+)
+def test_unsigned_or_badly_signed_sepay_is_refused(integrations, client, headers):
+    headers = {k: v.format(now=int(time.time())) for k, v in headers.items()}
+    response = post_sepay(client, sepay_body(), headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["status"] == 401
+    assert _rows() == []
+
+
+def test_wrong_secret_is_refused(integrations, client):
+    assert post_sepay(client, sepay_body(), secret="not-the-secret-at-all").status_code == 401
+    assert _rows() == []
+
+
+@pytest.mark.parametrize("skew", [-301, +301])
+def test_stale_or_future_timestamps_are_refused(integrations, client, skew):
+    response = post_sepay(client, sepay_body(), timestamp=time.time() + skew)
+    assert response.status_code == 401
+    response = post_casso(client, casso_body(), timestamp_ms=(time.time() + skew) * 1000)
+    assert response.status_code == 401
+    assert _rows() == []
+
+
+def test_repeated_webhook_id_is_counted_once(world, integrations, order_a, client):
+    body = sepay_body(1002, content="A01 K7Q3")
+    first, again = post_sepay(client, body), post_sepay(client, body)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.get_json() == {"success": True, "duplicate": True}
+    # A replay signed later (SePay's own retry) is the same event too.
+    assert post_sepay(client, body, timestamp=time.time() + 5).status_code == 200
+    assert len(_rows()) == 1
+    order = db.session.get(CollectOrder, order_a.id)
+    assert (order.status, order.received_amount) == ("paid", 200_000)
+    assert _today(world.stall_a) == (200_000, 1)
+
+
+def test_same_id_from_two_providers_are_two_notifications(world, integrations, client):
+    assert post_sepay(client, sepay_body(5)).status_code == 200
+    assert post_casso(client, casso_body(5)).status_code == 200
+    assert {(r.provider, r.event_id) for r in _rows()} == {("sepay", "5"), ("casso", "5")}
+
+
+def test_outgoing_transfers_are_stored_but_never_counted(world, integrations, client):
+    assert post_sepay(client, sepay_body(1003, kind="out")).status_code == 200
+    assert post_casso(client, casso_body(2003, amount=-50_000)).status_code == 200
+    assert post_sepay(client, sepay_body(1004, amount=0)).status_code == 200
+    rows = _rows()
+    assert [(r.direction, r.amount, r.match_status, r.stall_id) for r in rows] == [
+        ("out", 200_000, "ignored", None),
+        ("out", 50_000, "ignored", None),
+        ("in", 0, "ignored", None),
+    ]
+    assert _today(world.stall_a) == (0, 0)
+    assert _today(world.stall_b) == (0, 0)
+
+
+def test_unmatched_payment_is_recorded_for_review(world, integrations, client, auth):
+    assert post_sepay(client, sepay_body(1005, account="999999999")).status_code == 200
+    [row] = _rows()
+    assert (row.match_status, row.stall_id) == ("unmatched", None)
+    auth.login("admin")
+    page = client.get("/admin/payments/unmatched")
+    assert page.status_code == 200
+    assert "999999999" in page.get_data(as_text=True)
+
+
+def test_casso_v2_notification_is_verified_on_sorted_keys(world, integrations, client):
+    # The raw body is pretty-printed in Casso's key order; the signature covers sorted keys.
+    response = post_casso(client, casso_body(2001, description="TT thit bo"))
+    assert response.status_code == 200
+    [row] = _rows()
+    assert (row.provider, row.event_id, row.stall_id) == ("casso", "2001", world.stall_b.id)
+    assert _today(world.stall_b) == (200_000, 1)
+
+
+def test_casso_tampered_body_is_refused(integrations, client):
+    body = casso_body(2002)
+    tampered = json.loads(json.dumps(body))
+    tampered["data"]["amount"] = 9_000_000
+    response = post_casso(client, body, raw=json.dumps(tampered).encode())
+    assert response.status_code == 401
+    assert _rows() == []
+
+
+def test_sepay_api_key_mode(world, integrations, client):
+    integrations["sepay"].auth_mode = "apikey"
+    db.session.commit()
+    headers = {"Authorization": f"Apikey {SEPAY_SECRET}"}
+    assert post_sepay(client, sepay_body(1006), headers=headers).status_code == 200
+    headers = {"Authorization": "Apikey wrong-key-wrong-key"}
+    assert post_sepay(client, sepay_body(1007), headers=headers).status_code == 401
+    assert [r.event_id for r in _rows()] == ["1006"]
+
+
+def test_disabled_or_missing_integration_refuses(world, integrations, client):
+    integrations["sepay"].enabled = False
+    db.session.delete(integrations["casso"])
+    db.session.commit()
+    assert post_sepay(client, sepay_body()).status_code == 401
+    assert post_casso(client, casso_body()).status_code == 401
+    assert _rows() == []
+
+
+def test_oversized_body_is_refused(integrations, client):
+    body = sepay_body(1008, content="x" * 70_000)
+    assert post_sepay(client, body).status_code == 413
+    assert _rows() == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"id": None}, {"transferType": "sideways"}, {"transferAmount": 12.5}, {"transferAmount": -1}],
+)
+def test_signed_payload_of_the_wrong_shape_is_422(integrations, client, change):
+    response = post_sepay(client, {**sepay_body(1009), **change})
+    assert response.status_code == 422
+    assert _rows() == []
+
+
+def test_signed_body_that_is_not_json_is_refused(integrations, client):
+    raw = b"not json"
+    headers = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
+    response = client.post("/api/v1/webhooks/sepay", data=raw, headers=headers)
+    assert response.status_code == 422
+
+
+def test_database_failure_answers_503_and_stores_nothing(integrations, client, monkeypatch):
+    def broken_flush(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(db.session, "flush", broken_flush)
+    response = post_sepay(client, sepay_body(1010))
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.get_json()["error"]["status"] == 503
+    assert _rows() == []
+    # The sender's retry then lands.
+    assert post_sepay(client, sepay_body(1010)).status_code == 200
+    assert len(_rows()) == 1
+
+
+# --- collect orders -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["A01 K7Q3", "a01k7q3", "CT DEN:0123 A01-K7Q3 Chuyen tien", "MBVCB.123.a01 k7 q3.CT tu"],
+)
+def test_order_reference_is_found_in_mangled_content(world, integrations, order_a, client, content):
+    assert post_sepay(client, sepay_body(1100, content=content)).status_code == 200
+    [row] = _rows()
+    assert row.order_id == order_a.id
+    assert db.session.get(CollectOrder, order_a.id).status == "paid"
+
+
+def test_short_payment_is_short_until_topped_up(world, integrations, order_a, client):
+    assert post_sepay(client, sepay_body(1101, amount=200, content="A01 K7Q3")).status_code == 200
+    order = db.session.get(CollectOrder, order_a.id)
+    assert (order.status, order.received_amount, order.paid_at) == ("short", 200, None)
+    body = sepay_body(1102, amount=199_800, content="A01K7Q3")
+    assert post_sepay(client, body).status_code == 200
+    db.session.expire_all()
+    order = db.session.get(CollectOrder, order_a.id)
+    assert (order.status, order.received_amount) == ("paid", 200_000)
+    assert order.paid_at is not None
+    assert _today(world.stall_a) == (200_000, 2)
+
+
+def test_reference_of_another_stalls_order_does_not_move_it(world, integrations, order_a, client):
+    # Money into stall B's account naming stall A's order: B's money, A's order untouched.
+    body = sepay_body(1103, account="101867123456", content="A01 K7Q3")
+    assert post_sepay(client, body).status_code == 200
+    [row] = _rows()
+    assert (row.stall_id, row.order_id) == (world.stall_b.id, None)
+    assert db.session.get(CollectOrder, order_a.id).status == "pending"
+
+
+def test_account_shared_by_two_stalls_needs_the_order_or_a_review(world, integrations, client):
+    twin = Stall(
+        market_id=world.market_a.id, code="A-02", status="active", merchant=world.merchant_a
+    )
+    db.session.add(twin)
+    db.session.flush()
+    db.session.add(
+        PayeeAccount(
+            stall_id=twin.id,
+            bank_bin="970436",
+            account_number="0011001234567",
+            holder_name="NGUYEN THI HOA",
+            verified_at=db.func.now(),
+        )
+    )
+    order = CollectOrder(stall_id=twin.id, reference="A02 MNPQ", amount=10_000)
+    db.session.add(order)
+    db.session.commit()
+    assert post_sepay(client, sepay_body(1104, amount=10_000)).status_code == 200
+    assert (
+        post_sepay(client, sepay_body(1105, amount=10_000, content="a02 mnpq")).status_code == 200
+    )
+    first, second = _rows()
+    assert (first.match_status, first.stall_id) == ("unmatched", None)
+    assert (second.match_status, second.stall_id, second.order_id) == ("matched", twin.id, order.id)
+
+
+def test_payments_index_exists_for_the_dashboard(app):
+    names = {ix.name for ix in PaymentNotification.__table__.indexes}
+    assert {"ix_payment_notifications_stall_at", "ix_payment_notifications_transaction_at"} <= names
+    assert db.session.scalar(select(func.count(PaymentNotification.id))) == 0
