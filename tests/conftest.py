@@ -121,7 +121,8 @@ def runner(app):
 
 class World:
     """Two markets, a stall with a merchant and verified payee in each, and one user per role:
-    manager/helper/merchant of market A (``own``), and the same roles for market B."""
+    manager/helper/merchant of market A (``own``), and the same roles for market B; market A
+    has a second manager (``manager2``) to confirm the first one's payee changes."""
 
     def __init__(self) -> None:
         from market.auth.models import User
@@ -157,6 +158,7 @@ class World:
         for name, role, markets, merchant in [
             ("admin", "admin", [], None),
             ("manager", "manager", [self.market_a], None),
+            ("manager2", "manager", [self.market_a], None),
             ("helper", "helper", [self.market_a], None),
             ("merchant", "merchant", [], self.merchant_a),
             ("manager_b", "manager", [self.market_b], None),

@@ -53,12 +53,22 @@ def can_set_payee(user: User, stall: Stall, current: PayeeAccount | None) -> boo
     return False
 
 
-def can_verify_payee(user: User, market: Market) -> bool:
+def can_verify_payee(user: User, market: Market, payee: PayeeAccount | None = None) -> bool:
+    """Managers of the market confirm payee accounts, but never their own change: a
+    dishonest insider cannot redirect a stall's money alone (the province may confirm any)."""
+    if user.role == "admin":
+        return True
+    if not (user.role == "manager" and _assigned(user, market.id)):
+        return False
+    return payee is None or payee.created_by_id != user.id
+
+
+def is_market_manager(user: User, market: Market) -> bool:
     return user.role == "admin" or (user.role == "manager" and _assigned(user, market.id))
 
 
 def can_view_audit(user: User, market: Market) -> bool:
-    return can_verify_payee(user, market)
+    return is_market_manager(user, market)
 
 
 def can_manage_users(user: User) -> bool:
@@ -67,7 +77,7 @@ def can_manage_users(user: User) -> bool:
 
 def can_print_market(user: User, market: Market) -> bool:
     """Whole-market print kits: the province and the market's managers."""
-    return can_verify_payee(user, market)
+    return is_market_manager(user, market)
 
 
 def can_audit_stickers(user: User, market: Market) -> bool:

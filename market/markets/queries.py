@@ -162,6 +162,24 @@ def audit_summary(market: Market) -> dict[str, int]:
     return counts
 
 
+def pending_payee_changes(market: Market, limit: int = 100) -> list:
+    """Current payee accounts not yet confirmed, newest first: (Stall, PayeeAccount, User|None).
+
+    Shown to the market's managers so that a change one of them made is seen (and confirmed)
+    by another before any sticker carries it.
+    """
+    from market.auth.models import User
+
+    return db.session.execute(
+        select(Stall, PayeeAccount, User)
+        .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .outerjoin(User, User.id == PayeeAccount.created_by_id)
+        .where(Stall.market_id == market.id, PayeeAccount.verified_at.is_(None))
+        .order_by(PayeeAccount.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
 def payee_history(stall: Stall) -> list[PayeeAccount]:
     return list(
         db.session.scalars(

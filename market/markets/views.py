@@ -140,6 +140,7 @@ def show(code: str):
         page=page,
         summary=queries.market_summary(market),
         audits=queries.audit_summary(market),
+        pending=queries.pending_payee_changes(market),
         can_print=permissions.can_print_market(current_user, market),
         stall_statuses=STALL_STATUS_LABELS,
         market_statuses=MARKET_STATUS_LABELS,
@@ -190,7 +191,7 @@ def stall(code: str, stall_code: str):
         payload=_payload(payee),
         history=queries.payee_history(stall),
         can_set_payee=permissions.can_set_payee(current_user, stall, payee),
-        can_verify=permissions.can_verify_payee(current_user, market),
+        can_verify=permissions.can_verify_payee(current_user, market, payee),
         stall_statuses=STALL_STATUS_LABELS,
     )
 

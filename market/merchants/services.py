@@ -174,6 +174,10 @@ def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
     stall = payee.stall
     if not permissions.can_verify_payee(actor, stall.market):
         raise Forbidden(_("Chỉ quản lý chợ mới được xác minh tài khoản nhận tiền."))
+    if not permissions.can_verify_payee(actor, stall.market, payee):
+        raise Forbidden(
+            _("Bạn vừa thay đổi tài khoản này; một quản lý khác của chợ phải xác nhận.")
+        )
     if not payee.is_current:
         raise Conflict(_("Tài khoản này không còn là tài khoản hiện tại của sạp."))
     if payee.verified:

@@ -144,11 +144,12 @@ def test_two_concurrent_payee_changes_leave_exactly_one_current(world, db_url):
 
 def test_verifying_is_for_managers_and_is_audit_logged(world):
     new = services.set_payee(world.users["manager"], world.stall_a, **NEW)
-    with pytest.raises(Forbidden):
-        services.verify_payee(world.users["helper"], new)
-    db.session.rollback()
-    services.verify_payee(world.users["manager"], new)
-    assert new.verified_by_id == world.users["manager"].id
+    for outsider in ("helper", "manager_b"):
+        with pytest.raises(Forbidden):
+            services.verify_payee(world.users[outsider], new)
+        db.session.rollback()
+    services.verify_payee(world.users["manager2"], new)
+    assert new.verified_by_id == world.users["manager2"].id
     assert (
         db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "payee.verify"))
         == 1
@@ -228,3 +229,22 @@ def test_assigning_a_stall_to_another_merchant_is_audit_logged(world, client, au
     assert entry.new["merchant_name"] == "Lê Thị Mai"
     stall = db.session.get(Stall, world.stall_a.id)
     assert stall.merchant.phone == "0977000111" and stall.merchant.consent_at is not None
+
+
+def test_a_manager_cannot_confirm_their_own_payee_change(world, client, auth):
+    """A dishonest insider cannot redirect a stall's money alone."""
+    new = services.set_payee(world.users["manager"], world.stall_a, **NEW)
+    with pytest.raises(Forbidden, match="quản lý khác"):
+        services.verify_payee(world.users["manager"], new)
+    db.session.rollback()
+    assert db.session.get(PayeeAccount, new.id).verified_at is None
+    # The other managers see it flagged on the market page, with who changed it.
+    auth.login("manager2")
+    page = client.get("/markets/TN-A").get_data(as_text=True)
+    assert "chờ xác nhận" in page and "101010101010" in page and "Manager" in page
+    assert client.post(f"/markets/TN-A/stalls/A-01/payee/{new.id}/verify").status_code == 302
+    assert db.session.get(PayeeAccount, new.id).verified_by_id == world.users["manager2"].id
+    # The province may confirm any change, even its own.
+    admin_change = services.set_payee(world.users["admin"], world.stall_a,
+                                      **dict(NEW, account_number="303030303030"))
+    assert services.verify_payee(world.users["admin"], admin_change).verified

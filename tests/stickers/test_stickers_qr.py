@@ -89,7 +89,7 @@ def test_a_verified_payee_change_changes_the_qr_and_its_etag(world, client):
         service="account",
         holder_name="NGUYEN THI HOA",
     )
-    merchant_services.verify_payee(world.users["manager"], payee)
+    merchant_services.verify_payee(world.users["manager2"], payee)
     after = client.get(
         "/stalls/TN-A/A-01/qr.png", headers={"If-None-Match": before.headers["ETag"]}
     )
@@ -143,7 +143,7 @@ def test_a_payee_change_after_printing_shows_the_stall_as_needing_a_reprint(worl
         service="account",
         holder_name="NGUYEN THI HOA",
     )
-    merchant_services.verify_payee(world.users["manager"], payee)
+    merchant_services.verify_payee(world.users["manager2"], payee)
     state = {s.code: q for s, _m, _p, q in stall_rows(world.market_a).items}
     assert state["A-01"] == "reprint"
     page = client.get("/markets/TN-A?qr=reprint").get_data(as_text=True)
