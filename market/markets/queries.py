@@ -174,7 +174,11 @@ def pending_payee_changes(market: Market, limit: int = 100) -> list:
         select(Stall, PayeeAccount, User)
         .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
         .outerjoin(User, User.id == PayeeAccount.created_by_id)
-        .where(Stall.market_id == market.id, PayeeAccount.verified_at.is_(None))
+        .where(
+            Stall.market_id == market.id,
+            Stall.status == "active",
+            PayeeAccount.verified_at.is_(None),
+        )
         .order_by(PayeeAccount.created_at.desc())
         .limit(limit)
     ).all()

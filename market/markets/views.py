@@ -140,7 +140,7 @@ def show(code: str):
         page=page,
         summary=queries.market_summary(market),
         audits=queries.audit_summary(market),
-        pending=queries.pending_payee_changes(market),
+        pending=queries.pending_payee_changes(market, limit=11),
         can_print=permissions.can_print_market(current_user, market),
         stall_statuses=STALL_STATUS_LABELS,
         market_statuses=MARKET_STATUS_LABELS,
