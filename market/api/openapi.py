@@ -19,9 +19,11 @@ from market.api.schemas import CODE_PATTERN, ErrorSchema
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "code": {"type": "string", "pattern": CODE_PATTERN, "description": "Market code."},
     "stall_code": {"type": "string", "pattern": CODE_PATTERN, "description": "Stall code."},
-    "payee_id": {"type": "integer", "minimum": 1},
-    "merchant_id": {"type": "integer", "minimum": 1},
+    # Ids are database integers: the routes take 1 to 2**31 - 1 and answer 404 past that.
+    "payee_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "merchant_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
 }
+PATH_EXAMPLES = {"code": "TN-A", "stall_code": "A-01", "payee_id": 1, "merchant_id": 1}
 
 ERROR_RESPONSES = {
     401: ("Unauthorized", "No token, or a revoked or unknown one, or an inactive user."),
@@ -31,7 +33,7 @@ ERROR_RESPONSES = {
     422: ("UnprocessableEntity", "Bad input; `error.fields` holds messages by field."),
 }
 
-_RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+_RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 bp = Blueprint("api_docs", __name__)
 
@@ -48,6 +50,7 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
                 "required": True,
                 "description": schema.get("description", ""),
                 "schema": {k: v for k, v in schema.items() if k != "description"},
+                **({"example": PATH_EXAMPLES[name]} if name in PATH_EXAMPLES else {}),
             }
         )
     return _RULE_ARGUMENT.sub(r"{\g<name>}", rule), parameters

@@ -15,11 +15,12 @@ CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,19}$"
 
 # Characters PostgreSQL cannot store (NUL) or UTF-8 cannot encode (lone surrogates), and
 # other control characters nobody types into a form: refused before they reach a query.
+# (Tabs and line breaks are whitespace, which text fields fold into single spaces.)
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 def _check_text(value: str) -> str:
-    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in value):
+    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES and not ch.isspace() for ch in value):
         raise ValidationError(str(_l("Có ký tự điều khiển không hợp lệ.")))
     return unicodedata.normalize("NFC", value)
 

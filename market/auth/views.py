@@ -120,7 +120,8 @@ def api_tokens():
     return response
 
 
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+# A 32-bit database id: a larger one is not found rather than an error in the query.
+@bp.route("/account/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_api_token(token_id: int):
     token = services.revoke_api_token(current_user, token_id)

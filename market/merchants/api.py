@@ -34,6 +34,9 @@ from market.vietqr import VietQRError, bank_by_bin, build_payload
 bp = Blueprint("merchants", __name__)
 
 STALL = "/markets/<code>/stalls/<stall_code>"
+# Ids are 32-bit database integers: a larger one is simply not found (PostgreSQL would
+# refuse it in the query).
+ID = "int(min=1, max=2147483647)"
 
 
 def merchant_out(merchant: Merchant) -> dict:
@@ -73,7 +76,7 @@ def list_merchants(query: dict):
     return page_of(page, [merchant_out(merchant) for (merchant,) in page.items])
 
 
-@bp.get("/merchants/<int:merchant_id>")
+@bp.get(f"/merchants/<{ID}:merchant_id>")
 @operation(summary="One merchant", tag="merchants", response=MerchantSchema)
 def get_merchant(merchant_id: int):
     merchant = queries.visible_merchant(api_user(), merchant_id)
@@ -175,7 +178,7 @@ def get_current_payee(code: str, stall_code: str):
     return payee_out(payee)
 
 
-@bp.post(f"{STALL}/payees/<int:payee_id>/verify")
+@bp.post(f"{STALL}/payees/<{ID}:payee_id>/verify")
 @operation(
     summary="Verify a stall's current payee account (market managers)",
     tag="payees",

@@ -7,6 +7,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_lo
 from market.api.pagination import PageQuerySchema
 from market.api.schemas import Normalized, Text, UtcDateTime
 from market.merchants import values
+from market.vietqr import all_banks
 
 SERVICES = ("account", "card")
 MAX_AMOUNT = 9_999_999_999_999  # 13 digits, what tag 54 can hold
@@ -39,13 +40,26 @@ class MerchantInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    full_name = Normalized(values.normalize_full_name, required=True)
+    full_name = Normalized(
+        values.normalize_full_name,
+        required=True,
+        metadata={"pattern": r"^[^0-9]*[^0-9\s][^0-9]*$", "maxLength": 120},
+    )
     phone = Normalized(
         values.normalize_phone,
         required=True,
-        metadata={"description": "Vietnamese mobile number; +84 and spaces are accepted."},
+        metadata={
+            "description": "Vietnamese mobile number, e.g. 0912345678 (+84 and spaces are "
+            "accepted too).",
+            "pattern": r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9[0-9])[0-9]{7}$",
+        },
     )
-    tax_code = Normalized(values.normalize_tax_code, allow_none=True, load_default=None)
+    tax_code = Normalized(
+        values.normalize_tax_code,
+        allow_none=True,
+        load_default=None,
+        metadata={"pattern": r"^([0-9]{10}(-[0-9]{3})?|[0-9]{12})$"},
+    )
     consent = fields.Boolean(load_default=False)
 
 
@@ -87,11 +101,28 @@ class PayeeInSchema(Schema):
     bank = Normalized(
         lambda raw: values.resolve_bank(raw).bin,
         required=True,
-        metadata={"description": "NAPAS BIN (970436) or bank code (VCB)."},
+        metadata={
+            "description": "NAPAS BIN (970436) or bank code (VCB).",
+            "enum": sorted({b.bin for b in all_banks()} | {b.code for b in all_banks()}),
+        },
     )
-    account_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    account_number = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "Account: up to 19 letters or digits; card: 16 to 19 digits.",
+            "pattern": "^[0-9A-Za-z]{1,19}$",
+        },
+    )
     service = fields.String(load_default="account", validate=validate.OneOf(SERVICES))
-    holder_name = Normalized(values.normalize_holder_name, required=True)
+    holder_name = Normalized(
+        values.normalize_holder_name,
+        required=True,
+        metadata={
+            "description": "As the bank shows it; Vietnamese letters are transliterated.",
+            "pattern": "^[A-Z][A-Z ]{0,79}$",
+        },
+    )
     expected_current_id = fields.Integer(
         required=True,
         allow_none=True,
