@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market import config as market_config
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_proxy_fix(app)
     return app
 
 
@@ -75,6 +77,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from market.api import register_api
     from market.auth.views import bp as auth_bp
+    from market.health.views import bp as health_bp
     from market.markets.views import bp as markets_bp
     from market.merchants.views import bp as merchants_bp
     from market.payments.views import bp as payments_bp
@@ -90,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
     register_api(app)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -125,6 +129,18 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind ``PROXY_FIX`` trusted proxies (MARKET_PROXY_FIX), take the client's address,
+    scheme and host from their X-Forwarded-* headers: rate limits then count per client, not
+    per load balancer, and external URLs say https. Off by default, since without a proxy
+    that overwrites them those headers are whatever the client chose to send."""
+    count = app.config["PROXY_FIX"]
+    if count:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
 
 
 def register_template_helpers(app: Flask) -> None:

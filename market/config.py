@@ -22,6 +22,16 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _proxy_count(value: str | None) -> int:
+    """How many proxies in front of the app set X-Forwarded-*; 0 trusts none."""
+    text = (value or "0").strip()
+    if not text.isdigit():
+        raise ConfigError(
+            f"MARKET_PROXY_FIX must be a number of proxies (0, 1, 2...), not {text!r}"
+        )
+    return int(text)
+
+
 def _database_url(instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -58,10 +68,14 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         "RATELIMIT_STORAGE_URI": os.environ.get("MARKET_REDIS_URL", "memory://"),
+        # If Redis goes away each process counts on its own until it is back: logins keep
+        # working (still limited, per process) instead of failing with 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
+        "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }
     settings.update(overrides)
 

@@ -1,0 +1,1 @@
+"""Health of one app instance, for load balancers and monitoring."""
