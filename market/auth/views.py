@@ -70,8 +70,15 @@ def login():
         if user is None:
             flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
             return render_template("auth/login.html", form=form), 401
+        # A fresh session (no fixation), keeping the language picked on this device;
+        # picking one just before logging in is the user's latest word, so it is saved.
+        lang = session.get("lang")
         session.clear()
         login_user(user)
+        if lang in ("vi", "en"):
+            session["lang"] = lang
+            if user.locale != lang:
+                services.set_preferences(user, locale=lang)
         return redirect(safe_next(form.next.data, home_for(user)))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status

@@ -157,3 +157,11 @@ def test_create_user_command_hashes_and_scopes(app, runner, world):
         ]
     )
     assert result.exit_code != 0 and "NOPE" in result.output
+
+
+def test_language_picked_before_login_is_kept_and_saved(world, client, auth):
+    client.get("/lang/en")
+    auth.login("manager")
+    page = client.get("/markets/")
+    assert '<html lang="en">' in page.get_data(as_text=True)
+    assert db.session.get(User, world.users["manager"].id).locale == "en"

@@ -49,10 +49,6 @@ def test_language_switch_to_english_and_back(new_page, shots, viewport):
     shots(page, "vietnamese")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auth.login clears the session, and with it the language picked before logging in",
-)
 def test_language_picked_before_login_is_kept_after_login(new_page):
     page = new_page("desktop")
     page.goto("/login")
