@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from market.auth.views import bp as auth_bp
     from market.health.views import bp as health_bp
     from market.markets.views import bp as markets_bp
+    from market.guide.views import bp as guide_bp
     from market.merchants.views import bp as merchants_bp
     from market.payments.views import bp as payments_bp
     from market.payments.webhooks import bp as webhooks_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(markets_bp)
     app.register_blueprint(merchants_bp)
+    app.register_blueprint(guide_bp)
     app.register_blueprint(stickers_bp)
     app.register_blueprint(payments_bp)
     # Webhooks prove themselves with the provider's signature; there is no session to forge.
