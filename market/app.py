@@ -50,6 +50,7 @@ def select_locale() -> str:
 
 def register_models() -> None:
     """Import every domain's tables, so the metadata (and so migrations) sees them all."""
+    import market.adoption.models
     import market.audit.models
     import market.auth.models
     import market.markets.models

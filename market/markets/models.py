@@ -69,6 +69,11 @@ class Market(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
     launch_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Chợ 4.0 criteria a manager declares (see market.adoption): since when the market's own
+    # fees are collected cashless, and since when a signature product is on an e-commerce site.
+    fees_cashless_since: Mapped[date | None] = mapped_column(Date)
+    ecommerce_listed_since: Mapped[date | None] = mapped_column(Date)
+    ecommerce_note: Mapped[str | None] = mapped_column(String(300))
 
     stalls: Mapped[list[Stall]] = relationship(back_populates="market", lazy="raise")
 

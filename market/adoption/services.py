@@ -1,0 +1,178 @@
+"""Use cases of the adoption domain: keeping the payment rollups, the manager's declarations.
+
+``stage_received_payment`` runs inside the payments domain's transaction and never commits;
+``rebuild_rollups`` and ``set_market_criteria`` are use cases and commit once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import Date, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from market.adoption.models import MarketDayPayments, StallDayPayments
+from market.adoption.periods import vietnam_date
+from market.audit import services as audit
+from market.auth import permissions
+from market.auth.models import User
+from market.errors import Forbidden, InvalidInput
+from market.extensions import db
+from market.markets.models import Market, Stall
+from market.payments.models import PaymentNotification
+
+ECOMMERCE_NOTE_MAX = 300
+
+
+def stage_received_payment(stall_id: int, transaction_at: datetime, amount: int) -> None:
+    """Add one received payment to the stall's and its market's day (Vietnam date of
+    ``transaction_at``), in the caller's transaction: call it exactly once for each
+    notification that becomes ``matched``, where it is stored, so the rollup commits or rolls
+    back with it. One upsert per table, safe under concurrent payments to the same stall."""
+    day = vietnam_date(transaction_at)
+    market_id = db.session.scalar(select(Stall.market_id).where(Stall.id == stall_id))
+    _add(StallDayPayments, {"stall_id": stall_id, "day": day}, amount)
+    _add(MarketDayPayments, {"market_id": market_id, "day": day}, amount)
+
+
+def _add(model: type, key: dict, amount: int) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert_for(table).values(**key, payments=1, amount=amount)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={
+            "payments": table.c.payments + statement.excluded.payments,
+            "amount": table.c.amount + statement.excluded.amount,
+        },
+    )
+    db.session.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    stall_days: int
+    market_days: int
+    payments: int
+    amount: int
+
+
+def vietnam_day_sql(dialect: str, column):
+    """SQL for the Vietnam calendar date of a stored UTC instant. Written inline (no bound
+    parameter) so PostgreSQL sees the same expression in SELECT and GROUP BY."""
+    if dialect == "postgresql":
+        return cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), column), Date)
+    # SQLite keeps the UTC time as text; Vietnam is UTC+7 all year.
+    return func.date(column, literal_column("'+7 hours'"))
+
+
+def rebuild_rollups() -> RebuildResult:
+    """Recompute both rollups from ``payment_notifications`` (matched, incoming) in one
+    transaction: each one is a single INSERT … SELECT … GROUP BY.
+
+    On PostgreSQL the rollups are locked first, so a webhook storing a payment meanwhile
+    waits: its payment is either committed before the rebuild reads (and counted by it) or
+    added by its own upsert after the rebuild commits, never both or neither."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(
+            text("LOCK TABLE stall_day_payments, market_day_payments IN EXCLUSIVE MODE")
+        )
+    db.session.execute(delete(MarketDayPayments))
+    db.session.execute(delete(StallDayPayments))
+    notification = PaymentNotification
+    day = vietnam_day_sql(dialect, notification.transaction_at)
+    db.session.execute(
+        insert(StallDayPayments).from_select(
+            ["stall_id", "day", "payments", "amount"],
+            select(notification.stall_id, day, func.count(), func.sum(notification.amount))
+            .where(
+                notification.match_status == "matched",
+                notification.direction == "in",
+                notification.stall_id.is_not(None),
+            )
+            .group_by(notification.stall_id, day),
+        )
+    )
+    db.session.execute(
+        insert(MarketDayPayments).from_select(
+            ["market_id", "day", "payments", "amount"],
+            select(
+                Stall.market_id,
+                StallDayPayments.day,
+                func.sum(StallDayPayments.payments),
+                func.sum(StallDayPayments.amount),
+            )
+            .join(Stall, Stall.id == StallDayPayments.stall_id)
+            .group_by(Stall.market_id, StallDayPayments.day),
+        )
+    )
+    stall_days, payments, amount = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(StallDayPayments.payments), 0),
+            func.coalesce(func.sum(StallDayPayments.amount), 0),
+        )
+    ).one()
+    market_days = db.session.scalar(select(func.count()).select_from(MarketDayPayments))
+    db.session.commit()
+    return RebuildResult(int(stall_days), int(market_days), int(payments), int(amount))
+
+
+def set_market_criteria(
+    actor: User,
+    market: Market,
+    *,
+    fees_cashless_since: date | None,
+    ecommerce_listed_since: date | None,
+    ecommerce_note: str | None,
+    today: date,
+) -> Market:
+    """The market's manager (or the province) declares the two yes/no criteria, each with the
+    date it became true (``None``: not yet). Dates after ``today`` are refused."""
+    if not permissions.is_market_manager(actor, market):
+        raise Forbidden()
+    errors: dict[str, list[str]] = {}
+    for name, value in (
+        ("fees_cashless_since", fees_cashless_since),
+        ("ecommerce_listed_since", ecommerce_listed_since),
+    ):
+        if value is not None and value > today:
+            errors[name] = [_("Ngày không được sau hôm nay.")]
+    note = " ".join((ecommerce_note or "").split()) or None
+    if note is not None and len(note) > ECOMMERCE_NOTE_MAX:
+        errors["ecommerce_note"] = [_("Tối đa %(n)s ký tự.", n=ECOMMERCE_NOTE_MAX)]
+    if errors:
+        raise InvalidInput(errors)
+    old = _criteria_snapshot(market)
+    market.fees_cashless_since = fees_cashless_since
+    market.ecommerce_listed_since = ecommerce_listed_since
+    market.ecommerce_note = note
+    new = _criteria_snapshot(market)
+    if new != old:
+        audit.record(
+            "market.adoption",
+            actor=actor,
+            entity="market",
+            entity_id=market.id,
+            market_id=market.id,
+            old=old,
+            new=new,
+        )
+    db.session.commit()
+    return market
+
+
+def _criteria_snapshot(market: Market) -> dict[str, str | None]:
+    return {
+        "fees_cashless_since": _iso(market.fees_cashless_since),
+        "ecommerce_listed_since": _iso(market.ecommerce_listed_since),
+        "ecommerce_note": market.ecommerce_note,
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
