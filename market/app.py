@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market.adoption.views import bp as adoption_bp
     from market.api import register_api
     from market.auth.views import bp as auth_bp
     from market.health.views import bp as health_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(guide_bp)
     app.register_blueprint(stickers_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(adoption_bp)
     # Webhooks prove themselves with the provider's signature; there is no session to forge.
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
@@ -156,10 +158,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from market.adoption.cli import register as register_adoption
     from market.auth.cli import register as register_auth
     from market.markets.cli import register as register_markets
     from market.stickers.cli import register as register_stickers
 
+    register_adoption(app)
     register_auth(app)
     register_markets(app)
     register_stickers(app)

@@ -6,6 +6,7 @@ Development and testing get a throwaway secret key; production refuses to start 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,39 @@ def _proxy_count(value: str | None) -> int:
             f"MARKET_PROXY_FIX must be a number of proxies (0, 1, 2...), not {text!r}"
         )
     return int(text)
+
+
+def _adoption() -> dict[str, Any]:
+    """Chợ 4.0 targets (``MARKET_ADOPTION_*``). The defaults follow Thái Nguyên's 2022 plan: at
+    least 60 Chợ 4.0 markets by the end of 2025, every stall of such a market with a QR, ~2,100
+    merchants to onboard; a stall is an active cashless stall from 20 payments in 30 days."""
+
+    def number(name: str, default: str, low: float, high: float, kind: type) -> Any:
+        text = os.environ.get(f"MARKET_ADOPTION_{name}", default).strip()
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise ConfigError(
+                f"MARKET_ADOPTION_{name} must be between {low} and {high}, not {text!r}"
+            )
+        return value
+
+    deadline = os.environ.get("MARKET_ADOPTION_DEADLINE", "2025-12-31").strip()
+    try:
+        deadline_date = date.fromisoformat(deadline)
+    except ValueError:
+        raise ConfigError(
+            f"MARKET_ADOPTION_DEADLINE must be a date like 2025-12-31, not {deadline!r}"
+        ) from None
+    return {
+        "ADOPTION_TARGET_MARKETS": number("TARGET_MARKETS", "60", 1, 10_000, int),
+        "ADOPTION_DEADLINE": deadline_date,
+        "ADOPTION_QR_SHARE": number("QR_SHARE", "1.0", 0.01, 1.0, float),
+        "ADOPTION_ACTIVE_MIN_PAYMENTS": number("ACTIVE_MIN_PAYMENTS", "20", 1, 100_000, int),
+        "ADOPTION_BASELINE_MERCHANTS": number("BASELINE_MERCHANTS", "2100", 1, 10_000_000, int),
+    }
 
 
 def _database_url(instance_path: Path) -> str:
@@ -75,6 +109,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
+        **_adoption(),
         "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }
     settings.update(overrides)

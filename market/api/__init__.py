@@ -23,6 +23,7 @@ API_PREFIX = "/api/v1"
 DOMAIN_APIS = (
     "market.markets.api",
     "market.merchants.api",
+    "market.adoption.api",
 )
 
 

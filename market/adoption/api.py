@@ -1,0 +1,48 @@
+"""API views of the adoption figures: the province's (or a manager's markets') and one market's."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from market.adoption import queries
+from market.adoption.criteria import Settings
+from market.adoption.schemas import MarketAdoptionReportSchema, ProvinceAdoptionSchema
+from market.api.operations import operation
+from market.api.tokens import api_user
+
+bp = Blueprint("adoption", __name__)
+
+
+@bp.get("/adoption")
+@operation(
+    summary="Chợ 4.0 adoption: markets qualifying against the target, by district, trends",
+    tag="adoption",
+    description=(
+        "The province (admin) sees every market; a manager sees the figures of their own "
+        "markets only (`scope: markets`). Helpers and merchants get 403."
+    ),
+    response=ProvinceAdoptionSchema,
+)
+def province_adoption():
+    user = api_user()
+    markets = queries.dashboard_markets(user)
+    return queries.province_report(
+        markets,
+        Settings.from_config(current_app.config),
+        scope="province" if user.role == "admin" else "markets",
+        now=queries.now_utc(),
+    )
+
+
+@bp.get("/markets/<code>/adoption")
+@operation(
+    summary="One market's adoption figures, criteria and payments per day, week and month",
+    tag="adoption",
+    description="The province and the market's managers.",
+    response=MarketAdoptionReportSchema,
+)
+def market_adoption(code: str):
+    market = queries.dashboard_market(api_user(), code)
+    return queries.market_report(
+        market, Settings.from_config(current_app.config), now=queries.now_utc()
+    )

@@ -1,0 +1,479 @@
+"""Read-only adoption figures: SQL aggregations over the registry and the payment rollups.
+
+Each figure is one GROUP BY over all the markets in scope (a handful of queries per report,
+whatever the number of markets); Python only assembles the per-market rows and judges the
+criteria (``market.adoption.criteria``). Definitions, for active stalls (``status =
+'active'``) of a market:
+
+* **stalls with a QR**: the current payee account is verified.
+* **stalls with a current sticker**: with a QR, and ``sticker_printed_at`` is not before the
+  current payee's ``created_at`` (the printed code shows the account money goes to now).
+* **audited stalls / failed audits**: the stall's last sticker audit exists / did not match
+  (``mismatch``, ``not_vietqr``, ``unreadable``).
+* **merchants onboarded**: distinct merchants holding a stall with a QR (a merchant with
+  stalls in two markets counts once in the province's total).
+* **paying stalls**: received at least one payment in the last 30 days (see
+  ``market.adoption.periods``); **active cashless stalls**: at least
+  ``ADOPTION_ACTIVE_MIN_PAYMENTS`` (default 20) of them.
+* **payments, amount**: every payment received by any stall of the market (whatever the
+  stall's status now) — incoming transfers matched to a stall, never outgoing ones or refunds.
+* **stalls onboarded** (weekly trend): stalls whose first verified payee account was
+  verified that week (Vietnam time), whatever their status now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, distinct, func, select
+
+from market.adoption import criteria as rules
+from market.adoption.models import MarketDayPayments, StallDayPayments
+from market.adoption.periods import (
+    Period,
+    days,
+    iso_weeks,
+    last_30_days,
+    months,
+    utc_start_of,
+    vietnam_date,
+)
+from market.auth import permissions
+from market.auth.models import User
+from market.errors import Forbidden, NotFound
+from market.extensions import db
+from market.markets.models import DISTRICTS, Market, Stall
+from market.markets.queries import market_by_code, visible_markets
+from market.merchants.models import PayeeAccount
+
+FAILED_AUDIT_RESULTS = ("mismatch", "not_vietqr", "unreadable")
+TREND_WEEKS = 12
+SERIES_MONTHS = 12
+CLOSEST = 5
+DASHBOARD_ROLES = ("admin", "manager")
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def dashboard_markets(user: User) -> list[Market]:
+    """The markets of the user's dashboard: all of them for the province (admin), the
+    assigned ones for a manager. Helpers and merchants have no dashboard (403)."""
+    if user.role not in DASHBOARD_ROLES:
+        raise Forbidden()
+    return in_province_order(db.session.scalars(visible_markets(user)))
+
+
+def in_province_order(markets: Iterable[Market]) -> list[Market]:
+    """By district in the province's own order (city first), then by name: the same on every
+    database, whatever its collation."""
+    return sorted(markets, key=lambda m: (*_district_order(m.district), m.name, m.code))
+
+
+def dashboard_market(user: User, code: str) -> Market:
+    """One market's dashboard: the province and the market's own managers."""
+    if user.role not in DASHBOARD_ROLES:
+        raise Forbidden()
+    market = market_by_code(code)
+    if market is None or not permissions.is_market_manager(user, market):
+        raise NotFound(_("Không tìm thấy chợ “%(code)s”.", code=code))
+    return market
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MarketFigures:
+    code: str
+    name: str
+    district: str
+    status: str
+    fees_cashless_since: date | None
+    ecommerce_listed_since: date | None
+    ecommerce_note: str | None
+    active_stalls: int = 0
+    stalls_with_qr: int = 0
+    stalls_with_current_sticker: int = 0
+    audited_stalls: int = 0
+    failed_audits: int = 0
+    merchants_onboarded: int = 0
+    paying_stalls: int = 0
+    active_cashless_stalls: int = 0
+    payments: int = 0
+    amount: int = 0
+    criteria: list[rules.Criterion] = field(default_factory=list)
+
+    @property
+    def qualifies(self) -> bool:
+        return bool(self.criteria) and all(c.met for c in self.criteria)
+
+    @property
+    def lacks(self) -> list[rules.Criterion]:
+        return [c for c in self.criteria if not c.met]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """Payments received in ``start`` <= day <= ``last``."""
+
+    start: date
+    last: date
+    payments: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPoint:
+    start: date
+    last: date
+    iso_year: int
+    iso_week: int
+    payments: int
+    amount: int
+    stalls_onboarded: int
+    stalls_onboarded_total: int
+
+
+@dataclass(slots=True)
+class DistrictFigures:
+    district: str
+    markets: int = 0
+    qualifying: int = 0
+    active_stalls: int = 0
+    stalls_with_qr: int = 0
+    paying_stalls: int = 0
+
+
+@dataclass(slots=True)
+class Totals:
+    markets: int = 0
+    qualifying: int = 0
+    active_stalls: int = 0
+    stalls_with_qr: int = 0
+    stalls_with_current_sticker: int = 0
+    audited_stalls: int = 0
+    failed_audits: int = 0
+    paying_stalls: int = 0
+    active_cashless_stalls: int = 0
+    payments: int = 0
+    amount: int = 0
+    merchants_onboarded: int = 0
+
+
+@dataclass(slots=True)
+class ProvinceReport:
+    """The dashboard of a scope: the whole province (admin) or a manager's markets."""
+
+    computed_at: datetime
+    today: date
+    window: Period
+    scope: str  # "province" | "markets"
+    settings: rules.Settings
+    markets: list[MarketFigures]
+    totals: Totals
+    districts: list[DistrictFigures]
+    weekly: list[WeekPoint]
+    closest: list[MarketFigures]
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.settings.deadline - self.today).days
+
+
+@dataclass(slots=True)
+class MarketReport:
+    computed_at: datetime
+    today: date
+    window: Period
+    settings: rules.Settings
+    market: MarketFigures
+    daily: list[SeriesPoint]
+    weekly: list[SeriesPoint]
+    monthly: list[SeriesPoint]
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def province_report(
+    markets: Sequence[Market], settings: rules.Settings, *, scope: str, now: datetime
+) -> ProvinceReport:
+    today = vietnam_date(now)
+    window = last_30_days(today)
+    figures = market_figures(markets, settings, today)
+    ids = [m.id for m in markets]
+    totals = Totals(markets=len(figures))
+    districts: dict[str, DistrictFigures] = {}
+    for row in figures:
+        district = districts.setdefault(row.district, DistrictFigures(row.district))
+        district.markets += 1
+        district.qualifying += row.qualifies
+        district.active_stalls += row.active_stalls
+        district.stalls_with_qr += row.stalls_with_qr
+        district.paying_stalls += row.paying_stalls
+        totals.qualifying += row.qualifies
+        for name in (
+            "active_stalls",
+            "stalls_with_qr",
+            "stalls_with_current_sticker",
+            "audited_stalls",
+            "failed_audits",
+            "paying_stalls",
+            "active_cashless_stalls",
+            "payments",
+            "amount",
+        ):
+            setattr(totals, name, getattr(totals, name) + getattr(row, name))
+    totals.merchants_onboarded = merchants_onboarded(ids)
+    closest = sorted(
+        (row for row in figures if not row.qualifies),
+        key=lambda row: (*rules.closeness(row.criteria), row.name),
+    )[:CLOSEST]
+    return ProvinceReport(
+        computed_at=now,
+        today=today,
+        window=window,
+        scope=scope,
+        settings=settings,
+        markets=figures,
+        totals=totals,
+        districts=sorted(districts.values(), key=lambda d: _district_order(d.district)),
+        weekly=weekly_trend(ids, today),
+        closest=closest,
+    )
+
+
+def _district_order(name: str) -> tuple[int, str]:
+    """The province's own order of its districts (city first), then any other name."""
+    return (DISTRICTS.index(name), "") if name in DISTRICTS else (len(DISTRICTS), name)
+
+
+def market_report(market: Market, settings: rules.Settings, *, now: datetime) -> MarketReport:
+    today = vietnam_date(now)
+    (figures,) = market_figures([market], settings, today)
+    return MarketReport(
+        computed_at=now,
+        today=today,
+        window=last_30_days(today),
+        settings=settings,
+        market=figures,
+        daily=payment_series([market.id], days(today)),
+        weekly=payment_series([market.id], iso_weeks(today, TREND_WEEKS)),
+        monthly=payment_series([market.id], months(today, SERIES_MONTHS)),
+    )
+
+
+def market_figures(
+    markets: Sequence[Market], settings: rules.Settings, today: date
+) -> list[MarketFigures]:
+    """One row per market, in the given order, with its criteria judged."""
+    ids = [m.id for m in markets]
+    window = last_30_days(today)
+    stalls = _stall_counts(ids)
+    paying = _paying_stalls(ids, window, settings.active_min_payments)
+    totals = _payment_totals(ids, window)
+    rows = []
+    for market in markets:
+        row = MarketFigures(
+            code=market.code,
+            name=market.name,
+            district=market.district,
+            status=market.status,
+            fees_cashless_since=market.fees_cashless_since,
+            ecommerce_listed_since=market.ecommerce_listed_since,
+            ecommerce_note=market.ecommerce_note,
+        )
+        (
+            row.active_stalls,
+            row.stalls_with_qr,
+            row.stalls_with_current_sticker,
+            row.audited_stalls,
+            row.failed_audits,
+            row.merchants_onboarded,
+        ) = stalls.get(market.id, (0, 0, 0, 0, 0, 0))
+        row.paying_stalls, row.active_cashless_stalls = paying.get(market.id, (0, 0))
+        row.payments, row.amount = totals.get(market.id, (0, 0))
+        row.criteria = rules.evaluate(
+            settings,
+            today,
+            row.active_stalls,
+            row.stalls_with_qr,
+            market.fees_cashless_since,
+            market.ecommerce_listed_since,
+        )
+        rows.append(row)
+    return rows
+
+
+# --- the aggregations ------------------------------------------------------------------------
+
+
+def _count_if(condition) -> object:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _stall_counts(market_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """market id -> (active, with QR, with current sticker, audited, failed audit, merchants)."""
+    active = Stall.status == "active"
+    with_qr = and_(active, PayeeAccount.verified_at.is_not(None))
+    rows = db.session.execute(
+        select(
+            Stall.market_id,
+            _count_if(active),
+            _count_if(with_qr),
+            _count_if(and_(with_qr, Stall.sticker_printed_at >= PayeeAccount.created_at)),
+            _count_if(and_(active, Stall.last_audit_result.is_not(None))),
+            _count_if(and_(active, Stall.last_audit_result.in_(FAILED_AUDIT_RESULTS))),
+            func.count(distinct(case((with_qr, Stall.merchant_id)))),
+        )
+        .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(Stall.market_id.in_(market_ids))
+        .group_by(Stall.market_id)
+    )
+    return {market_id: tuple(int(n) for n in counts) for market_id, *counts in rows}
+
+
+def merchants_onboarded(market_ids: list[int]) -> int:
+    """Distinct merchants holding an active stall with a QR in these markets."""
+    return db.session.scalar(
+        select(func.count(distinct(Stall.merchant_id)))
+        .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(
+            Stall.market_id.in_(market_ids),
+            Stall.status == "active",
+            PayeeAccount.verified_at.is_not(None),
+        )
+    )
+
+
+def _paying_stalls(
+    market_ids: list[int], window: Period, active_min: int
+) -> dict[int, tuple[int, int]]:
+    """market id -> (active stalls paid at least once, at least ``active_min`` times) in the
+    window: reads at most stalls × 30 rollup rows."""
+    per_stall = (
+        select(StallDayPayments.stall_id, func.sum(StallDayPayments.payments).label("payments"))
+        .where(StallDayPayments.day >= window.start, StallDayPayments.day < window.end)
+        .group_by(StallDayPayments.stall_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Stall.market_id, func.count(), _count_if(per_stall.c.payments >= active_min))
+        .join(per_stall, per_stall.c.stall_id == Stall.id)
+        .where(Stall.market_id.in_(market_ids), Stall.status == "active")
+        .group_by(Stall.market_id)
+    )
+    return {market_id: (int(paying), int(active)) for market_id, paying, active in rows}
+
+
+def _payment_totals(market_ids: list[int], window: Period) -> dict[int, tuple[int, int]]:
+    """market id -> (payments, amount) received in the window."""
+    rows = db.session.execute(
+        select(
+            MarketDayPayments.market_id,
+            func.sum(MarketDayPayments.payments),
+            func.sum(MarketDayPayments.amount),
+        )
+        .where(
+            MarketDayPayments.market_id.in_(market_ids),
+            MarketDayPayments.day >= window.start,
+            MarketDayPayments.day < window.end,
+        )
+        .group_by(MarketDayPayments.market_id)
+    )
+    return {market_id: (int(n), int(amount)) for market_id, n, amount in rows}
+
+
+def _bucket(column, periods: Sequence[Period], bound=lambda day: day):
+    """CASE mapping ``column`` to the index of the period it falls in (NULL outside)."""
+    return case(
+        *[
+            (and_(column >= bound(p.start), column < bound(p.end)), index)
+            for index, p in enumerate(periods)
+        ],
+        else_=None,
+    )
+
+
+def payment_series(market_ids: list[int], periods: Sequence[Period]) -> list[SeriesPoint]:
+    """Payments and amount per period (days, ISO weeks or months) over these markets, from
+    the market rollup: at most markets × days-covered rows."""
+    bucketed = (
+        select(
+            _bucket(MarketDayPayments.day, periods).label("bucket"),
+            MarketDayPayments.payments,
+            MarketDayPayments.amount,
+        )
+        .where(
+            MarketDayPayments.market_id.in_(market_ids),
+            MarketDayPayments.day >= periods[0].start,
+            MarketDayPayments.day < periods[-1].end,
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(bucketed.c.bucket, func.sum(bucketed.c.payments), func.sum(bucketed.c.amount))
+        .where(bucketed.c.bucket.is_not(None))
+        .group_by(bucketed.c.bucket)
+    )
+    found = {int(index): (int(n), int(amount)) for index, n, amount in rows}
+    return [
+        SeriesPoint(p.start, p.last, *found.get(index, (0, 0))) for index, p in enumerate(periods)
+    ]
+
+
+def stalls_onboarded(market_ids: list[int], periods: Sequence[Period]) -> tuple[int, list[int]]:
+    """(stalls onboarded before the first period, stalls onboarded in each period): a stall
+    is onboarded when its first payee account is verified (Vietnam time)."""
+    first = (
+        select(PayeeAccount.stall_id, func.min(PayeeAccount.verified_at).label("at"))
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .where(Stall.market_id.in_(market_ids), PayeeAccount.verified_at.is_not(None))
+        .group_by(PayeeAccount.stall_id)
+        .subquery()
+    )
+    start = utc_start_of(periods[0].start)
+    bucketed = select(
+        case((first.c.at < start, -1), else_=_bucket(first.c.at, periods, utc_start_of)).label(
+            "bucket"
+        )
+    ).subquery()
+    rows = db.session.execute(
+        select(bucketed.c.bucket, func.count())
+        .where(bucketed.c.bucket.is_not(None))
+        .group_by(bucketed.c.bucket)
+    )
+    found = {int(index): int(n) for index, n in rows}
+    return found.get(-1, 0), [found.get(index, 0) for index in range(len(periods))]
+
+
+def weekly_trend(market_ids: list[int], today: date) -> list[WeekPoint]:
+    weeks = iso_weeks(today, TREND_WEEKS)
+    payments = payment_series(market_ids, weeks)
+    before, onboarded = stalls_onboarded(market_ids, weeks)
+    points = []
+    total = before
+    for week, paid, new in zip(weeks, payments, onboarded, strict=True):
+        total += new
+        iso = week.start.isocalendar()
+        points.append(
+            WeekPoint(
+                start=week.start,
+                last=week.last,
+                iso_year=iso.year,
+                iso_week=iso.week,
+                payments=paid.payments,
+                amount=paid.amount,
+                stalls_onboarded=new,
+                stalls_onboarded_total=total,
+            )
+        )
+    return points
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,162 @@
+"""The adoption dashboard: the province's (admin) or a manager's markets, and one market's page
+with its criteria and the form its manager declares the yes/no criteria with."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.adoption import charts, exports, queries, services
+from market.adoption.criteria import Settings
+from market.adoption.forms import CriteriaForm
+from market.adoption.periods import vietnam_date
+from market.errors import InvalidInput, NotFound
+from market.markets.forms import MARKET_STATUS_LABELS
+from market.markets.models import Market
+
+bp = Blueprint("adoption", __name__, url_prefix="/adoption")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.before_request
+@login_required
+def dashboard_roles():
+    if current_user.role not in queries.DASHBOARD_ROLES:
+        abort(403)
+
+
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
+
+
+def _province_report() -> queries.ProvinceReport:
+    return queries.province_report(
+        queries.dashboard_markets(current_user),
+        _settings(),
+        scope="province" if current_user.role == "admin" else "markets",
+        now=queries.now_utc(),
+    )
+
+
+def criterion_labels() -> dict[str, str]:
+    return {
+        "qr_coverage": _("Mọi sạp đang kinh doanh có mã QR"),
+        "fees_cashless": _("Thu phí chợ không dùng tiền mặt"),
+        "ecommerce_listed": _("Sản phẩm đặc trưng trên sàn TMĐT"),
+    }
+
+
+@bp.route("/")
+def index():
+    report = _province_report()
+    weeks = [f"T{w.iso_week}" for w in report.weekly]
+    return render_template(
+        "adoption/index.html",
+        report=report,
+        progress=charts.ProgressBar(report.totals.qualifying, report.settings.target_markets),
+        merchants=charts.ProgressBar(
+            report.totals.merchants_onboarded, report.settings.baseline_merchants
+        ),
+        payments_chart=charts.column_chart(
+            list(zip(weeks, [w.payments for w in report.weekly], strict=True))
+        ),
+        onboarding_chart=charts.column_chart(
+            list(zip(weeks, [w.stalls_onboarded for w in report.weekly], strict=True))
+        ),
+        district_rows=charts.BarRow.rows(
+            [(d.district, d.qualifying, d.markets) for d in report.districts]
+        ),
+        labels=criterion_labels(),
+        statuses=MARKET_STATUS_LABELS,
+    )
+
+
+def _market_page(market: Market, form: CriteriaForm, status: int = 200):
+    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    daily = [
+        (p.start.strftime("%d/%m") if i % 5 == 4 else "", p.payments)
+        for i, p in enumerate(report.daily)
+    ]
+    return render_template(
+        "adoption/market.html",
+        market=market,
+        report=report,
+        form=form,
+        daily_chart=charts.column_chart(daily),
+        weekly_chart=charts.column_chart(
+            [(f"T{p.start.isocalendar().week}", p.payments) for p in report.weekly]
+        ),
+        monthly_chart=charts.column_chart(
+            [(p.start.strftime("%m/%y"), p.payments) for p in report.monthly]
+        ),
+        labels=criterion_labels(),
+        statuses=MARKET_STATUS_LABELS,
+    ), status
+
+
+@bp.route("/markets/<code>")
+def market(code: str):
+    market = queries.dashboard_market(current_user, code)
+    return _market_page(market, CriteriaForm(obj=market))
+
+
+@bp.route("/markets/<code>/criteria", methods=["POST"])
+def set_criteria(code: str):
+    market = queries.dashboard_market(current_user, code)
+    form = CriteriaForm()
+    if form.validate_on_submit():
+        try:
+            services.set_market_criteria(
+                current_user,
+                market,
+                fees_cashless_since=form.fees_cashless_since.data,
+                ecommerce_listed_since=form.ecommerce_listed_since.data,
+                ecommerce_note=form.ecommerce_note.data,
+                today=vietnam_date(queries.now_utc()),
+            )
+        except InvalidInput as exc:
+            for name, messages in exc.errors.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, *messages]
+        else:
+            flash(_("Đã lưu tiêu chí Chợ 4.0 của %(name)s.", name=market.name), "success")
+            return redirect(url_for("adoption.market", code=market.code))
+    return _market_page(market, form, status=422)
+
+
+def _file(body: bytes, name: str, fmt: str) -> Response:
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@bp.route("/export.<fmt>")
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    report = _province_report()
+    body = exports.province_csv(report) if fmt == "csv" else exports.province_xlsx(report)
+    return _file(body, f"cho40-{report.today.isoformat()}", fmt)
+
+
+@bp.route("/markets/<code>/export.<fmt>")
+def market_export(code: str, fmt: str):
+    market = queries.dashboard_market(current_user, code)
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    body = exports.market_csv(report) if fmt == "csv" else exports.market_xlsx(report)
+    return _file(body, f"cho40-{market.code}-{report.today.isoformat()}", fmt)
