@@ -21,6 +21,7 @@ from market.markets.forms import (
     StallForm,
 )
 from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
+from market.merchants import services as merchant_services
 from market.merchants.forms import MerchantForm, PayeeForm
 from market.merchants.services import current_payee
 from market.vietqr import bank_by_bin, build_payload
@@ -155,14 +156,7 @@ def new_stall(code: str):
     form = StallForm()
     if form.validate_on_submit():
         try:
-            stall = services.save_stall(
-                current_user,
-                market,
-                code=form.code.data,
-                zone=(form.zone.data or "").strip(),
-                category=form.category.data,
-                status=form.status.data,
-            )
+            stall = services.save_stall(current_user, market, **_stall_fields(form))
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
@@ -203,15 +197,7 @@ def edit_stall(code: str, stall_code: str):
     form = StallForm(obj=stall)
     if form.validate_on_submit():
         try:
-            stall = services.save_stall(
-                current_user,
-                market,
-                stall,
-                code=form.code.data,
-                zone=(form.zone.data or "").strip(),
-                category=form.category.data,
-                status=form.status.data,
-            )
+            stall = services.save_stall(current_user, market, stall, **_stall_fields(form))
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
@@ -222,8 +208,6 @@ def edit_stall(code: str, stall_code: str):
 
 @bp.route("/<code>/stalls/<stall_code>/merchant", methods=["GET", "POST"])
 def stall_merchant(code: str, stall_code: str):
-    from market.merchants import services as merchant_services
-
     market = market_or_404(code)
     stall = stall_or_404(market, stall_code)
     merchant = stall.merchant
@@ -250,8 +234,6 @@ def stall_merchant(code: str, stall_code: str):
 
 @bp.route("/<code>/stalls/<stall_code>/payee", methods=["GET", "POST"])
 def stall_payee(code: str, stall_code: str):
-    from market.merchants import services as merchant_services
-
     market = market_or_404(code)
     stall = stall_or_404(market, stall_code)
     current = current_payee(stall)
@@ -420,6 +402,15 @@ def _payload(payee) -> str | None:
     if payee is None:
         return None
     return build_payload(payee.bank_bin, payee.account_number, service=payee.service)
+
+
+def _stall_fields(form: StallForm) -> dict:
+    return {
+        "code": form.code.data,
+        "zone": (form.zone.data or "").strip(),
+        "category": form.category.data,
+        "status": form.status.data,
+    }
 
 
 def _attach_errors(form, exc: InvalidInput) -> None:
