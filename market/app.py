@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market import config as market_config
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate
+from market.routing import DatabaseIdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(market_config.load(instance_path, config))
+    app.url_map.converters["int"] = DatabaseIdConverter
     instance_path.mkdir(parents=True, exist_ok=True)
 
     register_models()

@@ -248,3 +248,11 @@ def test_a_manager_cannot_confirm_their_own_payee_change(world, client, auth):
     admin_change = services.set_payee(world.users["admin"], world.stall_a,
                                       **dict(NEW, account_number="303030303030"))
     assert services.verify_payee(world.users["admin"], admin_change).verified
+
+
+def test_ids_beyond_the_database_range_are_a_plain_404(world, client, auth):
+    auth.login("manager2")
+    huge = 2**31
+    response = client.post(f"/markets/TN-A/stalls/A-01/payee/{huge}/verify")
+    assert response.status_code == 404
+    assert client.post(f"/markets/TN-A/import/{huge * 4}/apply").status_code == 404
