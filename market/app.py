@@ -81,9 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from market.adoption.views import bp as adoption_bp
     from market.api import register_api
     from market.auth.views import bp as auth_bp
+    from market.guide.views import bp as guide_bp
     from market.health.views import bp as health_bp
     from market.markets.views import bp as markets_bp
-    from market.guide.views import bp as guide_bp
     from market.merchants.views import bp as merchants_bp
     from market.payments.views import bp as payments_bp
     from market.payments.webhooks import bp as webhooks_bp
