@@ -58,9 +58,8 @@ test: install-dev system-deps lint
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken"; exit 1; fi; \
 	exit $$rc
 
-bench: install-dev
-	@command -v wrk >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+# wrk and PostgreSQL (bench_load.py's throwaway server) come with system-deps.
+bench: install-dev system-deps
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -125,10 +125,15 @@ class Gunicorn:
                 found.append(int(entry.name))
         return sorted(found)
 
+    def signal_stop(self) -> None:
+        """Ask for a graceful shutdown (requests in flight finish); :meth:`stop` waits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGINT)  # quick shutdown: nothing is in flight
+        self.signal_stop()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
