@@ -28,7 +28,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import (
+    TIMESTAMP,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from market.adoption import criteria as rules
 from market.adoption.models import MarketDayPayments, StallDayPayments
@@ -41,6 +53,7 @@ from market.adoption.periods import (
     utc_start_of,
     vietnam_date,
 )
+from market.adoption.services import vietnam_day_sql
 from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, NotFound
@@ -204,8 +217,9 @@ def province_report(
 ) -> ProvinceReport:
     today = vietnam_date(now)
     window = last_30_days(today)
-    figures = market_figures(markets, settings, today)
     ids = [m.id for m in markets]
+    merchants, province_merchants = _merchants_onboarded(ids)
+    figures = market_figures(markets, settings, today, merchants=merchants)
     totals = Totals(markets=len(figures))
     districts: dict[str, DistrictFigures] = {}
     for row in figures:
@@ -228,7 +242,7 @@ def province_report(
             "amount",
         ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    totals.merchants_onboarded = merchants_onboarded(ids)
+    totals.merchants_onboarded = province_merchants
     closest = sorted(
         (row for row in figures if not row.qualifies),
         key=lambda row: (*rules.closeness(row.criteria), row.name),
@@ -261,19 +275,26 @@ def market_report(market: Market, settings: rules.Settings, *, now: datetime) ->
         window=last_30_days(today),
         settings=settings,
         market=figures,
-        daily=payment_series([market.id], days(today)),
-        weekly=payment_series([market.id], iso_weeks(today, TREND_WEEKS)),
-        monthly=payment_series([market.id], months(today, SERIES_MONTHS)),
+        daily=payment_series([market.id], days(today), "day"),
+        weekly=payment_series([market.id], iso_weeks(today, TREND_WEEKS), "week"),
+        monthly=payment_series([market.id], months(today, SERIES_MONTHS), "month"),
     )
 
 
 def market_figures(
-    markets: Sequence[Market], settings: rules.Settings, today: date
+    markets: Sequence[Market],
+    settings: rules.Settings,
+    today: date,
+    *,
+    merchants: dict[int, int] | None = None,
 ) -> list[MarketFigures]:
-    """One row per market, in the given order, with its criteria judged."""
+    """One row per market, in the given order, with its criteria judged (``merchants``: the
+    per-market merchant counts when the caller already has them)."""
     ids = [m.id for m in markets]
     window = last_30_days(today)
     stalls = _stall_counts(ids)
+    if merchants is None:
+        merchants = _merchants_onboarded(ids)[0]
     paying = _paying_stalls(ids, window, settings.active_min_payments)
     totals = _payment_totals(ids, window)
     rows = []
@@ -293,8 +314,8 @@ def market_figures(
             row.stalls_with_current_sticker,
             row.audited_stalls,
             row.failed_audits,
-            row.merchants_onboarded,
-        ) = stalls.get(market.id, (0, 0, 0, 0, 0, 0))
+        ) = stalls.get(market.id, (0, 0, 0, 0, 0))
+        row.merchants_onboarded = merchants.get(market.id, 0)
         row.paying_stalls, row.active_cashless_stalls = paying.get(market.id, (0, 0))
         row.payments, row.amount = totals.get(market.id, (0, 0))
         row.criteria = rules.evaluate(
@@ -317,7 +338,7 @@ def _count_if(condition) -> object:
 
 
 def _stall_counts(market_ids: list[int]) -> dict[int, tuple[int, ...]]:
-    """market id -> (active, with QR, with current sticker, audited, failed audit, merchants)."""
+    """market id -> (active, with QR, with current sticker, audited, failed audit)."""
     active = Stall.status == "active"
     with_qr = and_(active, PayeeAccount.verified_at.is_not(None))
     rows = db.session.execute(
@@ -328,7 +349,6 @@ def _stall_counts(market_ids: list[int]) -> dict[int, tuple[int, ...]]:
             _count_if(and_(with_qr, Stall.sticker_printed_at >= PayeeAccount.created_at)),
             _count_if(and_(active, Stall.last_audit_result.is_not(None))),
             _count_if(and_(active, Stall.last_audit_result.in_(FAILED_AUDIT_RESULTS))),
-            func.count(distinct(case((with_qr, Stall.merchant_id)))),
         )
         .outerjoin(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
         .where(Stall.market_id.in_(market_ids))
@@ -337,24 +357,42 @@ def _stall_counts(market_ids: list[int]) -> dict[int, tuple[int, ...]]:
     return {market_id: tuple(int(n) for n in counts) for market_id, *counts in rows}
 
 
-def merchants_onboarded(market_ids: list[int]) -> int:
-    """Distinct merchants holding an active stall with a QR in these markets."""
-    return db.session.scalar(
-        select(func.count(distinct(Stall.merchant_id)))
+def _merchants_onboarded(market_ids: list[int]) -> tuple[dict[int, int], int]:
+    """(market id -> merchants holding an active stall with a QR there, the same merchants
+    counted once across all these markets), in one statement over their distinct pairs."""
+    pairs = (
+        select(Stall.market_id, Stall.merchant_id)
         .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
         .where(
             Stall.market_id.in_(market_ids),
             Stall.status == "active",
+            Stall.merchant_id.is_not(None),
             PayeeAccount.verified_at.is_not(None),
         )
+        .group_by(Stall.market_id, Stall.merchant_id)
+        .cte("pairs")
     )
+    merchants = select(pairs.c.merchant_id).group_by(pairs.c.merchant_id).subquery()
+    rows = db.session.execute(
+        union_all(
+            select(pairs.c.market_id, func.count()).group_by(pairs.c.market_id),
+            select(null(), func.count()).select_from(merchants),
+        )
+    )
+    per_market, province = {}, 0
+    for market_id, count in rows:
+        if market_id is None:
+            province = int(count)
+        else:
+            per_market[market_id] = int(count)
+    return per_market, province
 
 
 def _paying_stalls(
     market_ids: list[int], window: Period, active_min: int
 ) -> dict[int, tuple[int, int]]:
     """market id -> (active stalls paid at least once, at least ``active_min`` times) in the
-    window: reads at most stalls × 30 rollup rows."""
+    window: reads at most stalls × 30 rollup rows (from the index alone)."""
     per_stall = (
         select(StallDayPayments.stall_id, func.sum(StallDayPayments.payments).label("payments"))
         .where(StallDayPayments.day >= window.start, StallDayPayments.day < window.end)
@@ -388,26 +426,32 @@ def _payment_totals(market_ids: list[int], window: Period) -> dict[int, tuple[in
     return {market_id: (int(n), int(amount)) for market_id, n, amount in rows}
 
 
-def _bucket(column, periods: Sequence[Period], bound=lambda day: day):
-    """CASE mapping ``column`` to the index of the period it falls in (NULL outside)."""
-    return case(
-        *[
-            (and_(column >= bound(p.start), column < bound(p.end)), index)
-            for index, p in enumerate(periods)
-        ],
-        else_=None,
-    )
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
-def payment_series(market_ids: list[int], periods: Sequence[Period]) -> list[SeriesPoint]:
-    """Payments and amount per period (days, ISO weeks or months) over these markets, from
-    the market rollup: at most markets × days-covered rows."""
-    bucketed = (
-        select(
-            _bucket(MarketDayPayments.day, periods).label("bucket"),
-            MarketDayPayments.payments,
-            MarketDayPayments.amount,
-        )
+def start_of(unit: str, day, dialect: str):
+    """SQL for the first day of the ``unit`` ("day", "week": ISO, Monday; "month") holding the
+    date ``day``. Written inline (no bound parameter), so PostgreSQL sees the same expression
+    wherever it is repeated."""
+    if unit == "day":
+        return day
+    if dialect == "postgresql":
+        truncated = func.date_trunc(literal_column(f"'{unit}'"), cast(day, TIMESTAMP))
+        return cast(truncated, Date)
+    # SQLite: "weekday 0" moves to the next Sunday (or stays on one); 6 days back is Monday.
+    modifiers = {"week": ["'weekday 0'", "'-6 days'"], "month": ["'start of month'"]}[unit]
+    return type_coerce(func.date(day, *map(literal_column, modifiers)), Date)
+
+
+def payment_series(
+    market_ids: list[int], periods: Sequence[Period], unit: str
+) -> list[SeriesPoint]:
+    """Payments and amount per period (consecutive days, ISO weeks or months) over these
+    markets, from the market rollup: at most markets × days-covered rows."""
+    start = start_of(unit, MarketDayPayments.day, _dialect())
+    grouped = (
+        select(start.label("start"), MarketDayPayments.payments, MarketDayPayments.amount)
         .where(
             MarketDayPayments.market_id.in_(market_ids),
             MarketDayPayments.day >= periods[0].start,
@@ -416,19 +460,18 @@ def payment_series(market_ids: list[int], periods: Sequence[Period]) -> list[Ser
         .subquery()
     )
     rows = db.session.execute(
-        select(bucketed.c.bucket, func.sum(bucketed.c.payments), func.sum(bucketed.c.amount))
-        .where(bucketed.c.bucket.is_not(None))
-        .group_by(bucketed.c.bucket)
+        select(grouped.c.start, func.sum(grouped.c.payments), func.sum(grouped.c.amount)).group_by(
+            grouped.c.start
+        )
     )
-    found = {int(index): (int(n), int(amount)) for index, n, amount in rows}
-    return [
-        SeriesPoint(p.start, p.last, *found.get(index, (0, 0))) for index, p in enumerate(periods)
-    ]
+    found = {_as_date(day): (int(n), int(amount)) for day, n, amount in rows}
+    return [SeriesPoint(p.start, p.last, *found.get(p.start, (0, 0))) for p in periods]
 
 
-def stalls_onboarded(market_ids: list[int], periods: Sequence[Period]) -> tuple[int, list[int]]:
-    """(stalls onboarded before the first period, stalls onboarded in each period): a stall
-    is onboarded when its first payee account is verified (Vietnam time)."""
+def stalls_onboarded(market_ids: list[int], weeks: Sequence[Period]) -> tuple[int, list[int]]:
+    """(stalls onboarded before the first week, stalls onboarded in each week): a stall is
+    onboarded when its first payee account is verified (Vietnam time)."""
+    dialect = _dialect()
     first = (
         select(PayeeAccount.stall_id, func.min(PayeeAccount.verified_at).label("at"))
         .join(Stall, Stall.id == PayeeAccount.stall_id)
@@ -436,24 +479,24 @@ def stalls_onboarded(market_ids: list[int], periods: Sequence[Period]) -> tuple[
         .group_by(PayeeAccount.stall_id)
         .subquery()
     )
-    start = utc_start_of(periods[0].start)
-    bucketed = select(
-        case((first.c.at < start, -1), else_=_bucket(first.c.at, periods, utc_start_of)).label(
-            "bucket"
-        )
+    week = start_of("week", vietnam_day_sql(dialect, first.c.at), dialect)
+    # NULL for the stalls onboarded before the trend's first week.
+    grouped = select(
+        case((first.c.at < utc_start_of(weeks[0].start), null()), else_=week).label("week")
     ).subquery()
-    rows = db.session.execute(
-        select(bucketed.c.bucket, func.count())
-        .where(bucketed.c.bucket.is_not(None))
-        .group_by(bucketed.c.bucket)
-    )
-    found = {int(index): int(n) for index, n in rows}
-    return found.get(-1, 0), [found.get(index, 0) for index in range(len(periods))]
+    rows = db.session.execute(select(grouped.c.week, func.count()).group_by(grouped.c.week)).all()
+    found = {_as_date(day) if day is not None else None: int(n) for day, n in rows}
+    return found.get(None, 0), [found.get(w.start, 0) for w in weeks]
+
+
+def _as_date(value) -> date:
+    # SQLite hands back the text of a computed date; PostgreSQL a date.
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def weekly_trend(market_ids: list[int], today: date) -> list[WeekPoint]:
     weeks = iso_weeks(today, TREND_WEEKS)
-    payments = payment_series(market_ids, weeks)
+    payments = payment_series(market_ids, weeks, "week")
     before, onboarded = stalls_onboarded(market_ids, weeks)
     points = []
     total = before
