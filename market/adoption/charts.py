@@ -14,8 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["BarRow", "Column", "ColumnChart", "ProgressBar", "column_chart", "nice_ceiling"]
+__all__ = [
+    "CHART_WIDTH",
+    "BarRow",
+    "Column",
+    "ColumnChart",
+    "ProgressBar",
+    "column_chart",
+    "nice_ceiling",
+]
 
+# Narrow enough that 12-unit text stays readable when a phone shows the chart 300 px wide.
+CHART_WIDTH = 360
 _PAD_TOP = 16
 _PAD_BOTTOM = 22
 _PAD_SIDE = 4
@@ -67,8 +77,8 @@ def nice_ceiling(value: int) -> int:
 def column_chart(
     points: Sequence[tuple[str, int]],
     *,
-    width: int = 640,
-    height: int = 200,
+    width: int = CHART_WIDTH,
+    height: int = 170,
     fmt: Callable[[int], str] = str,
 ) -> ColumnChart:
     """Vertical bars, one per point, on a shared axis from 0 to a round number."""
@@ -131,7 +141,9 @@ class BarRow:
     ROW = 40
 
     @classmethod
-    def rows(cls, items: Sequence[tuple[str, int, int]], *, width: int = 600) -> list[BarRow]:
+    def rows(
+        cls, items: Sequence[tuple[str, int, int]], *, width: int = CHART_WIDTH
+    ) -> list[BarRow]:
         largest = max((whole for _, _, whole in items), default=0) or 1
         return [
             cls(

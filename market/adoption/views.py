@@ -75,7 +75,8 @@ def index():
             list(zip(weeks, [w.stalls_onboarded for w in report.weekly], strict=True))
         ),
         district_rows=charts.BarRow.rows(
-            [(d.district, d.qualifying, d.markets) for d in report.districts]
+            [(d.district, d.qualifying, d.markets) for d in report.districts],
+            width=charts.CHART_WIDTH,
         ),
         labels=criterion_labels(),
         statuses=MARKET_STATUS_LABELS,
