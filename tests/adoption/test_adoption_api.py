@@ -172,3 +172,20 @@ def test_openapi_documents_both_operations(client, app):
     props = spec["components"]["schemas"]["MarketAdoption"]["properties"]
     assert {"stalls_with_qr", "paying_stalls", "active_cashless_stalls", "criteria"} <= set(props)
     assert spec["components"]["schemas"]["AdoptionSettings"]["properties"]["qr_share"]["readOnly"]
+
+
+def test_a_manager_without_markets_gets_an_empty_report(client, tokens, now):
+    lonely = User(username="lonely", full_name="Lonely", role="manager")
+    lonely.password_hash = HASH
+    db.session.add(lonely)
+    db.session.commit()
+    _token, secret = create_api_token(lonely, "test")
+    data = client.get("/api/v1/adoption", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert (data["scope"], data["markets"], data["districts"], data["closest"]) == (
+        "markets",
+        [],
+        [],
+        [],
+    )
+    assert data["totals"]["markets"] == data["totals"]["merchants_onboarded"] == 0
+    assert {w["payments"] for w in data["weekly"]} == {0}
