@@ -1,0 +1,165 @@
+"""Journeys of a shopper and a merchant in a real browser (Debian's Chromium).
+
+- A shopper opens a stall's pay page on a phone, types an amount and gets a dynamic QR that
+  decodes (zxing-cpp) to the stall's account with that amount.
+- A merchant opens collect mode, asks for an amount, and the screen turns green when a signed
+  SePay notification for that order reaches the server; a short payment turns it red and is
+  never announced as paid. The webhook secret is made the way an admin makes it, on the
+  admin screen.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import urllib.request
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from market.payments.signatures import sign_sepay
+from market.vietqr import parse_payload
+from tests.browser.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _decode_img(page, selector: str) -> str:
+    """Decode the code as the browser draws it (an element screenshot), independently."""
+    image = page.locator(selector)
+    expect(image).to_be_visible()
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=image.element_handle())
+    shot = Image.open(io.BytesIO(image.screenshot()))
+    texts = [r.text for r in zxingcpp.read_barcodes(shot)]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_shopper_gets_a_dynamic_qr_for_the_amount_on_a_phone(browser, live_server, artifacts):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    try:
+        page.goto("/pay/TN-DONGQUANG/A-006")
+        expect(page.locator("h1, .pay-stall").first).to_be_visible()
+        static = parse_payload(_decode_img(page, "main img"))
+        assert static.initiation == "11" and static.amount is None
+        page.screenshot(path=artifacts / "shopper-1-static.png", full_page=True)
+        page.fill("input[name=amount]", "25.000")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        expect(page.locator("main")).to_contain_text("25.000")
+        dynamic = parse_payload(_decode_img(page, "main img"))
+        page.screenshot(path=artifacts / "shopper-2-dynamic.png", full_page=True)
+        assert dynamic.initiation == "12" and dynamic.amount == 25_000
+        assert (dynamic.bank_bin, dynamic.account) == (static.bank_bin, static.account)
+        # Nothing sideways on a 360 px phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    finally:
+        context.close()
+
+
+def _sepay_secret(browser, base: str, artifacts) -> str:
+    context = browser.new_context(base_url=base)
+    page = context.new_page()
+    try:
+        _login(page, base, "admin")
+        page.goto("/admin/webhooks")
+        form = page.locator("form[action$='/admin/webhooks/sepay']")
+        form.locator("input[value=hmac]").check()
+        form.locator("input[type=checkbox][name$=generate]").check()
+        form.locator("button[type=submit]").click()
+        secret = page.locator("code.secret").inner_text().strip()
+        page.screenshot(path=artifacts / "admin-webhook-secret.png", full_page=True)
+        assert len(secret) >= 16
+        return secret
+    finally:
+        context.close()
+
+
+def _notify(base: str, secret: str, event_id: int, *, account: str, amount: int, content: str):
+    body = json.dumps(
+        {
+            "id": event_id,
+            "gateway": "Vietcombank",
+            "transactionDate": datetime.now(VN).strftime("%Y-%m-%d %H:%M:%S"),
+            "accountNumber": account,
+            "code": None,
+            "content": content,
+            "transferType": "in",
+            "transferAmount": amount,
+            "accumulated": 1_000_000,
+            "subAccount": None,
+            "referenceCode": f"FT{event_id}",
+            "description": content,
+        }
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        **sign_sepay(body, secret, timestamp=int(time.time())),
+    }
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{base}/api/v1/webhooks/sepay", data=body, headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=15) as answer:  # noqa: S310 - loopback only
+        assert answer.status == 200
+
+
+def _new_order(page, amount: str) -> tuple[str, object]:
+    page.goto("/me/")
+    page.get_by_role("link", name="Thu tiền (nhập số tiền)").first.click()
+    page.fill("#amount", amount)
+    page.locator("#collect-form button[type=submit]").click()
+    expect(page.locator("#order")).to_be_visible()
+    reference = page.locator("#order-ref").inner_text().strip()
+    payload = parse_payload(_decode_img(page, "#order-qr"))
+    return reference, payload
+
+
+def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_server, artifacts):
+    secret = _sepay_secret(browser, live_server, artifacts)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    try:
+        _login(page, live_server, "tieuthuong")
+        reference, payload = _new_order(page, "200000")
+        assert payload.amount == 200_000 and payload.purpose == reference
+        page.screenshot(path=artifacts / "merchant-1-waiting.png", full_page=True)
+        expect(page.locator("#order")).to_have_class(re.compile("state-pending"))
+        # The bank (through SePay) tells us the money arrived; bank apps mangle the content.
+        _notify(
+            live_server,
+            secret,
+            910001,
+            account=payload.account,
+            amount=200_000,
+            content=f"MBVCB.123 {reference.lower()} chuyen tien",
+        )
+        expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=20_000)
+        expect(page.locator("#order-message")).to_contain_text("Đã nhận đủ 200.000 đồng")
+        page.screenshot(path=artifacts / "merchant-2-paid-green.png", full_page=True)
+
+        # A short payment (200 đ instead of 200.000 đ) is red and never "paid".
+        reference, payload = _new_order(page, "200000")
+        _notify(live_server, secret, 910002, account=payload.account, amount=200, content=reference)
+        expect(page.locator("#order")).to_have_class(re.compile("state-short"), timeout=20_000)
+        expect(page.locator("#order-message")).to_contain_text("CHƯA ĐỦ")
+        expect(page.locator("#order-message")).not_to_contain_text("Đã nhận đủ")
+        page.screenshot(path=artifacts / "merchant-3-short-red.png", full_page=True)
+    finally:
+        context.close()
