@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, and_, bindparam, func, select
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
@@ -53,6 +53,17 @@ def payment_payload(payee: PayeeAccount, *, amount: int | None, purpose: str | N
     )
 
 
+_CREDENTIALS = select(
+    WebhookIntegration.secret, WebhookIntegration.auth_mode, WebhookIntegration.enabled
+).where(WebhookIntegration.provider == bindparam("provider"))
+
+
+def credentials(provider: str) -> tuple[str, str, bool] | None:
+    """(secret, auth mode, enabled) of a provider's integration, or None."""
+    row = db.session.execute(_CREDENTIALS, {"provider": provider}).first()
+    return tuple(row) if row else None
+
+
 def integration(provider: str) -> WebhookIntegration | None:
     return db.session.scalar(
         select(WebhookIntegration).where(WebhookIntegration.provider == provider)
@@ -68,34 +79,48 @@ def integrations() -> dict[str, WebhookIntegration]:
 
 @dataclass(frozen=True, slots=True)
 class PayeeCandidate:
+    """A stall whose current payee is the notified account, and its recent collect orders."""
+
     stall_id: int
     bank_bin: str
+    orders: tuple[tuple[int, str], ...]  # (order id, reference), newest first
 
 
-def stalls_paid_into(accounts: Iterable[str]) -> list[PayeeCandidate]:
-    """Stalls whose current payee is one of these account numbers."""
+# Built once: it runs for every bank notification, so it skips statement construction.
+_PAYEES_AND_ORDERS = (
+    select(PayeeAccount.stall_id, PayeeAccount.bank_bin, CollectOrder.id, CollectOrder.reference)
+    .outerjoin(
+        CollectOrder,
+        and_(
+            CollectOrder.stall_id == PayeeAccount.stall_id,
+            CollectOrder.created_at >= bindparam("since", type_=DateTime(timezone=True)),
+        ),
+    )
+    .where(
+        PayeeAccount.is_current,
+        PayeeAccount.account_number.in_(bindparam("accounts", expanding=True)),
+    )
+    .order_by(PayeeAccount.stall_id, CollectOrder.id.desc())
+    .limit(500)
+)
+
+
+def payees_and_orders(accounts: Iterable[str], since: datetime) -> list[PayeeCandidate]:
+    """Stalls whose current payee is one of these account numbers, each with its collect
+    orders created since ``since``: one query, as it runs once per bank notification."""
     numbers = sorted({a for a in accounts if a})
     if not numbers:
         return []
-    rows = db.session.execute(
-        select(PayeeAccount.stall_id, PayeeAccount.bank_bin).where(
-            PayeeAccount.is_current, PayeeAccount.account_number.in_(numbers)
-        )
-    )
-    return [PayeeCandidate(stall_id, bank_bin) for stall_id, bank_bin in rows]
-
-
-def recent_orders(stall_ids: Sequence[int], since: datetime) -> list[tuple[int, int, str]]:
-    """(id, stall_id, reference) of the stalls' collect orders since ``since``, newest first."""
-    if not stall_ids:
-        return []
-    rows = db.session.execute(
-        select(CollectOrder.id, CollectOrder.stall_id, CollectOrder.reference)
-        .where(CollectOrder.stall_id.in_(stall_ids), CollectOrder.created_at >= since)
-        .order_by(CollectOrder.id.desc())
-        .limit(200)
-    )
-    return [tuple(row) for row in rows]
+    rows = db.session.execute(_PAYEES_AND_ORDERS, {"accounts": numbers, "since": since})
+    found: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for stall_id, bank_bin, order_id, reference in rows:
+        _bin, orders = found.setdefault(stall_id, (bank_bin, []))
+        if order_id is not None:
+            orders.append((order_id, reference))
+    return [
+        PayeeCandidate(stall_id, bank_bin, tuple(orders))
+        for stall_id, (bank_bin, orders) in found.items()
+    ]
 
 
 def bank_matches(bank_bin: str, bank_text: str) -> bool:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from market.adoption.services import stage_received_payment
 from market.audit import services as audit
 from market.auth.models import User, utcnow
 from market.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -76,15 +79,40 @@ def _rollback() -> None:
         db.session.close()
 
 
-def _read_integration(provider: str) -> WebhookIntegration:
-    try:
-        found = queries.integration(provider)
-    except (DBAPIError, PoolTimeout) as exc:
-        _rollback()
-        raise StorageUnavailable() from exc
-    if found is None or not found.enabled:
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    secret: str
+    auth_mode: str
+
+
+#: How long a worker trusts what it read of an integration. Every notification needs the
+#: secret; reading it from the database each time costs a round trip per webhook, so a change
+#: on the admin screen reaches the other workers within this many seconds (the saving worker
+#: at once). A provider retries whatever a stale setting refused.
+INTEGRATION_TTL = 5.0
+_CACHE = "payments.integrations"
+
+
+def _credentials(provider: str) -> _Credentials:
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    hit = cache.get(provider)
+    if hit is None or time.monotonic() - hit[0] > INTEGRATION_TTL:
+        try:
+            found = queries.credentials(provider)
+        except (DBAPIError, PoolTimeout) as exc:
+            _rollback()
+            raise StorageUnavailable() from exc
+        usable = found is not None and found[2]
+        hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
+        cache[provider] = hit
+    if hit[1] is None:
         raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=provider))
-    return found
+    return hit[1]
+
+
+def forget_integrations() -> None:
+    """Drop this worker's cached integration settings (after a change)."""
+    current_app.extensions.pop(_CACHE, None)
 
 
 def _json(raw_body: bytes) -> Any:
@@ -103,8 +131,8 @@ def ingest_notification(
     if len(raw_body) > MAX_WEBHOOK_BODY:
         raise PayloadTooLarge()
     now = now or utcnow()
-    integration = _read_integration(provider)
-    secret, auth_mode = integration.secret, integration.auth_mode
+    credentials = _credentials(provider)
+    secret, auth_mode = credentials.secret, credentials.auth_mode
     try:
         if provider == "sepay":
             signatures.verify_sepay(raw_body, headers, secret, auth_mode, now=now.timestamp())
@@ -120,31 +148,41 @@ def ingest_notification(
     return _store(transfer, raw_body, now)
 
 
+_INSERT_NOTIFICATION = insert(PaymentNotification.__table__)
+
+
 def _store(transfer: Transfer, raw_body: bytes, now: datetime) -> IngestResult:
     try:
         counted = transfer.direction == "in" and transfer.amount > 0
         stall_id, order_id = _reconcile(transfer, now) if counted else (None, None)
         match_status = _match_status(counted, stall_id)
-        notification = PaymentNotification(
-            provider=transfer.provider,
-            event_id=transfer.event_id,
-            raw_body=raw_body.decode("utf-8", "replace"),
-            received_at=now,
-            transaction_at=transfer.transaction_at or now,
-            account_number=transfer.account_number[:40],
-            amount=transfer.amount,
-            direction=transfer.direction,
-            content=transfer.content[:2000],
-            reference_code=transfer.reference_code,
-            stall_id=stall_id,
-            order_id=order_id,
-            match_status=match_status,
-        )
-        db.session.add(notification)
+        transaction_at = transfer.transaction_at or now
         # The unique constraint answers first: a duplicate fails here, before the order moves.
-        db.session.flush()
+        db.session.execute(
+            _INSERT_NOTIFICATION,
+            {
+                "provider": transfer.provider,
+                "event_id": transfer.event_id,
+                "raw_body": raw_body.decode("utf-8", "replace"),
+                "received_at": now,
+                "transaction_at": transaction_at,
+                "account_number": transfer.account_number[:40],
+                "amount": transfer.amount,
+                "direction": transfer.direction,
+                "content": transfer.content[:2000],
+                "reference_code": transfer.reference_code,
+                "stall_id": stall_id,
+                "order_id": order_id,
+                "match_status": match_status,
+            },
+        )
+        if match_status == "matched":  # money received: the adoption rollup, same transaction
+            stage_received_payment(stall_id, transaction_at, transfer.amount)
         if order_id is not None:
-            _credit_order(order_id, transfer.amount, now)
+            db.session.execute(
+                _CREDIT_ORDER,
+                {"credited_order": order_id, "paid_amount": transfer.amount, "paid_now": now},
+            )
         db.session.commit()
     except IntegrityError as exc:
         _rollback()
@@ -183,34 +221,38 @@ def _reconcile(transfer: Transfer, now: datetime) -> tuple[int | None, int | Non
     """(stall id, collect order id) for an incoming transfer; (None, None) if no single stall
     pays into its account. The order's reference is looked for in the content, ignoring case,
     spaces and punctuation, since banks rewrite transfer descriptions."""
-    candidates = queries.stalls_paid_into([transfer.account_number, transfer.sub_account])
+    candidates = queries.payees_and_orders(
+        [transfer.account_number, transfer.sub_account], now - queries.ORDER_LOOKBACK
+    )
     if not candidates:
         return None, None
-    stall_ids = sorted({c.stall_id for c in candidates})
     content = squeeze(transfer.content)
     if content:
-        for order_id, stall_id, reference in queries.recent_orders(
-            stall_ids, now - queries.ORDER_LOOKBACK
-        ):
+        orders = sorted(
+            ((order_id, c.stall_id, ref) for c in candidates for order_id, ref in c.orders),
+            reverse=True,
+        )
+        for order_id, stall_id, reference in orders:
             if squeeze(reference) in content:
                 return stall_id, order_id
-    if len(stall_ids) == 1:
-        return stall_ids[0], None
+    if len(candidates) == 1:
+        return candidates[0].stall_id, None
     # One account behind several stalls (a merchant with two stalls, or the same number at
     # two banks): the bank may tell them apart; otherwise a person has to.
-    by_bank = {c.stall_id for c in candidates if queries.bank_matches(c.bank_bin, transfer.bank)}
+    by_bank = [c.stall_id for c in candidates if queries.bank_matches(c.bank_bin, transfer.bank)]
     if len(by_bank) == 1:
-        return by_bank.pop(), None
+        return by_bank[0], None
     return None, None
 
 
-def _credit_order(order_id: int, amount: int, now: datetime) -> None:
+def _credit_order_statement():
     """Add a payment to an order in one statement, so concurrent payments both count."""
-    received = CollectOrder.received_amount + amount
+    received = CollectOrder.received_amount + bindparam("paid_amount", type_=BigInteger)
     paid = received >= CollectOrder.amount
-    db.session.execute(
+    now = bindparam("paid_now", type_=DateTime(timezone=True))
+    return (
         update(CollectOrder)
-        .where(CollectOrder.id == order_id)
+        .where(CollectOrder.id == bindparam("credited_order"))
         .values(
             received_amount=received,
             status=case((paid, "paid"), else_="short"),
@@ -220,6 +262,9 @@ def _credit_order(order_id: int, amount: int, now: datetime) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+_CREDIT_ORDER = _credit_order_statement()
 
 
 # --- collect mode ------------------------------------------------------------------------------
@@ -318,6 +363,7 @@ def save_integration(
     )
     try:
         db.session.commit()
+        forget_integrations()
     except IntegrityError as exc:  # two admins created it at once
         db.session.rollback()
         raise InvalidInput(

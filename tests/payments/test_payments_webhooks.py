@@ -197,10 +197,10 @@ def test_signed_body_that_is_not_json_is_refused(integrations, client):
 
 
 def test_database_failure_answers_503_and_stores_nothing(integrations, client, monkeypatch):
-    def broken_flush(*args, **kwargs):
-        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+    def broken_commit(*args, **kwargs):
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(db.session, "flush", broken_flush)
+    monkeypatch.setattr(db.session, "commit", broken_commit)
     response = post_sepay(client, sepay_body(1010))
     monkeypatch.undo()
     assert response.status_code == 503

@@ -1,0 +1,250 @@
+"""Webhook ingest against a bare Flask "hello", side by side on the same gunicorn settings
+(2 sync workers, 127.0.0.1), measured with wrk, on SQLite and on PostgreSQL.
+Target: webhook ≥ 25% of hello's requests per second.
+
+    .venv/bin/python bench/bench_webhooks.py [--seconds 5] [--rounds 3] [--db sqlite,postgresql]
+
+Every request is a SePay notification with a unique id (wrk's ``request()`` numbers them per
+thread), so each one is a real insert: authenticated, parsed, matched to the stall that owns
+the account (and searched for a collect order's reference), committed. SePay's API-key mode
+authenticates it, because wrk's Lua has no HMAC; the HMAC itself costs a few microseconds.
+Only 2xx answers count as ingested; anything else is reported.
+
+PostgreSQL is the suite's throwaway server (tests/pgserver.py: fsync off, as in tests), so its
+numbers show the app's cost rather than the disk's. SQLite is the app's default file database
+in its default (rollback journal) mode; two workers writing to one file queue on its lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.servers import ROOT, gunicorn
+
+TARGET = 0.25
+SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 - the bench's own throwaway key
+ACCOUNT = "0011001234567"
+
+LUA = r"""
+local counter = 0
+local threads = 0
+local run = tonumber(os.getenv("BENCH_RUN") or "0")
+
+-- setup() runs in the main Lua state; thread:set() gives each thread its own global.
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_no", threads)
+end
+
+function request()
+  counter = counter + 1
+  local id = run * 1000000000 + thread_no * 100000000 + counter
+  local body = string.format(
+    '{"id":%d,"gateway":"Vietcombank","transactionDate":"2026-11-27 09:15:00",' ..
+    '"accountNumber":"%s","code":null,"content":"CT DEN:%d thanh toan rau",' ..
+    '"transferType":"in","transferAmount":25000,"accumulated":19077000,' ..
+    '"subAccount":null,"referenceCode":"MBVCB.%d","description":""}',
+    id, "ACCOUNT", id, id)
+  return wrk.format("POST", "/api/v1/webhooks/sepay", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Apikey SECRET",
+  }, body)
+end
+""".replace("ACCOUNT", ACCOUNT).replace("SECRET", SECRET)
+
+SEED = f"""
+from market.app import create_app
+from market.extensions import db
+from market.markets.models import Market, Stall
+from market.merchants.models import PayeeAccount
+from market.payments.models import WebhookIntegration
+app = create_app()
+with app.app_context():
+    market = Market(code="TN-BENCH", name="Chợ Bench", district="TP. Thái Nguyên", status="live")
+    stall = Stall(market=market, code="A-01", status="active")
+    db.session.add_all([market, stall])
+    db.session.flush()
+    db.session.add(PayeeAccount(stall_id=stall.id, bank_bin="970436", account_number="{ACCOUNT}",
+                                holder_name="NGUYEN THI HOA", verified_at=db.func.now()))
+    db.session.add(WebhookIntegration(provider="sepay", auth_mode="apikey", secret="{SECRET}"))
+    db.session.commit()
+"""
+
+
+def run_wrk(url: str, *, seconds: int, script: Path | None = None, run: int = 0) -> dict:
+    """One wrk run: requests/s of all answers and of 2xx answers only."""
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    command += ["-s", str(script), url] if script else [url]
+    output = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+        env={**os.environ, "BENCH_RUN": str(run)},
+    ).stdout
+    total, duration, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
+    elapsed = float(duration) * {"ms": 0.001, "s": 1, "m": 60}[unit]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    non_2xx = int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors: (.*)", output)
+    p99 = re.search(r"\s99%\s+([\d.]+\w+)", output)
+    return {
+        "rps": int(total) / elapsed,
+        "ok_rps": (int(total) - non_2xx) / elapsed,
+        "requests": int(total),
+        "non_2xx": non_2xx,
+        "socket_errors": errors.group(1) if errors else "",
+        "p99": p99.group(1) if p99 else "",
+    }
+
+
+WEBHOOK_HEADERS = {"Content-Type": "application/json", "Authorization": f"Apikey {SECRET}"}
+
+
+def warm(base: str, method: str, path: str, body: bytes | None, headers: dict) -> None:
+    """Send requests until 20 in a row succeed (both workers up and warm), within 120 s."""
+    port = int(base.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 120
+    streak = 0
+    n = 0
+    while streak < 20:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{base}{path} never answered 2xx")
+        n += 1
+        payload = body
+        if payload is None:
+            payload = json.dumps(
+                {
+                    "id": 9_000_000_000 + n,
+                    "accountNumber": ACCOUNT,
+                    "transferType": "in",
+                    "transferAmount": 25_000,
+                    "content": "warm up",
+                }
+            ).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            conn.request(method, path, body=payload, headers=headers)
+            ok = 200 <= conn.getresponse().status < 300
+        except OSError:
+            ok = False
+        finally:
+            conn.close()
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.2)
+
+
+def prepare(kind: str, instance: Path, pg) -> dict[str, str]:
+    env = {
+        "MARKET_INSTANCE_PATH": str(instance),
+        "FLASK_APP": "wsgi.py",
+        "MARKET_ENV": "production",
+        "SECRET_KEY": "bench-only",
+        "PATH": os.environ["PATH"],
+    }
+    if kind == "postgresql":
+        env["DATABASE_URL"] = pg.create_database("market_bench")
+    full = {**os.environ, **env}
+    if kind == "sqlite":
+        full.pop("DATABASE_URL", None)
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", SEED], cwd=ROOT, env=full, check=True, capture_output=True
+    )
+    return env
+
+
+def stored(kind: str, env: dict[str, str], instance: Path) -> int:
+    code = (
+        "from market.app import create_app\n"
+        "from market.extensions import db\n"
+        "from sqlalchemy import text\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    print(db.session.scalar(text('SELECT count(*) FROM payment_notifications')))\n"
+    )
+    full = {**os.environ, **env}
+    if kind == "sqlite":
+        full.pop("DATABASE_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full, check=True, capture_output=True, text=True
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+
+    from tests.pgserver import ThrowawayPostgres
+
+    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
+    pg = ThrowawayPostgres().start() if "postgresql" in kinds else None
+    script = Path(tempfile.mkdtemp(prefix="bench-wh-")) / "sepay.lua"
+    script.write_text(LUA)
+    print(
+        f"python {sys.version.split()[0]}, nproc {os.cpu_count()}, gunicorn 2 sync workers, "
+        f"wrk -t2 -c16 -d{args.seconds}s × {args.rounds} rounds (median), 127.0.0.1"
+    )
+    print(
+        f"{'database':<12}{'hello rps':>11}{'webhook rps':>13}{'ratio':>8}{'p99':>10}"
+        f"{'non-2xx':>9}{'stored':>9}"
+    )
+    verdicts = []
+    try:
+        for kind in kinds:
+            instance = Path(tempfile.mkdtemp(prefix=f"bench-wh-{kind}-"))
+            env = prepare(kind, instance, pg)
+            results: dict[str, list[dict]] = {"hello": [], "webhook": []}
+            with gunicorn("bench.hello_app:app") as hello, gunicorn("wsgi:app", env) as app:
+                # gunicorn listens before its workers have imported the app: wait for both.
+                warm(hello, "GET", "/", b"", {})
+                warm(app, "POST", "/api/v1/webhooks/sepay", None, WEBHOOK_HEADERS)
+                for n in range(args.rounds):  # alternate, so drift hits both alike
+                    results["hello"].append(run_wrk(f"{hello}/", seconds=args.seconds))
+                    results["webhook"].append(
+                        run_wrk(app, seconds=args.seconds, script=script, run=n)
+                    )
+            hello_rps = statistics.median(r["ok_rps"] for r in results["hello"])
+            webhook_rps = statistics.median(r["ok_rps"] for r in results["webhook"])
+            non_2xx = sum(r["non_2xx"] for r in results["webhook"])
+            sent_ok = sum(r["requests"] - r["non_2xx"] for r in results["webhook"])
+            count = stored(kind, env, instance)
+            ratio = webhook_rps / hello_rps
+            verdicts.append(ratio >= TARGET)
+            print(
+                f"{kind:<12}{hello_rps:>11.0f}{webhook_rps:>13.0f}{ratio:>8.2f}"
+                f"{results['webhook'][-1]['p99']:>10}{non_2xx:>9}{count:>9}"
+            )
+            # Warm-up requests are stored too; every 2xx of the measured runs must be there.
+            if count < sent_ok:
+                print(f"  !! {sent_ok} answered 2xx but only {count} stored")
+    finally:
+        if pg is not None:
+            pg.destroy()
+    print(f"target ratio ≥ {TARGET}: {'met' if all(verdicts) else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
