@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy import Date, bindparam, cast, delete, func, insert, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from market.adoption.models import MarketDayPayments, StallDayPayments
@@ -32,24 +33,39 @@ def stage_received_payment(stall_id: int, transaction_at: datetime, amount: int)
     notification that becomes ``matched``, where it is stored, so the rollup commits or rolls
     back with it. One upsert per table, safe under concurrent payments to the same stall."""
     day = vietnam_date(transaction_at)
-    market_id = db.session.scalar(select(Stall.market_id).where(Stall.id == stall_id))
-    _add(StallDayPayments, {"stall_id": stall_id, "day": day}, amount)
-    _add(MarketDayPayments, {"market_id": market_id, "day": day}, amount)
+    stall_upsert, market_upsert = _upserts(db.session.get_bind().dialect.name)
+    connection = db.session.connection()
+    connection.execute(stall_upsert, {"stall_id": stall_id, "day": day, "amount": amount})
+    connection.execute(market_upsert, {"stall_id": stall_id, "day": day, "amount": amount})
 
 
-def _add(model: type, key: dict, amount: int) -> None:
-    dialect = db.session.get_bind().dialect.name
+@functools.cache
+def _upserts(dialect: str) -> tuple:
+    """The two upserts, built once per dialect: this runs on every webhook, and building an
+    ON CONFLICT statement costs more than executing it."""
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    statement = insert_for(table).values(**key, payments=1, amount=amount)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={
-            "payments": table.c.payments + statement.excluded.payments,
-            "amount": table.c.amount + statement.excluded.amount,
-        },
+    market_of_stall = (
+        select(Stall.market_id).where(Stall.id == bindparam("stall_id")).scalar_subquery()
     )
-    db.session.execute(statement)
+    statements = []
+    for model, key in (
+        (StallDayPayments, {"stall_id": bindparam("stall_id")}),
+        (MarketDayPayments, {"market_id": market_of_stall}),
+    ):
+        table = model.__table__
+        statement = insert_for(table).values(
+            **key, day=bindparam("day"), payments=1, amount=bindparam("amount")
+        )
+        statements.append(
+            statement.on_conflict_do_update(
+                index_elements=[*key, "day"],
+                set_={
+                    "payments": table.c.payments + statement.excluded.payments,
+                    "amount": table.c.amount + statement.excluded.amount,
+                },
+            )
+        )
+    return tuple(statements)
 
 
 @dataclass(frozen=True, slots=True)
