@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -160,10 +161,13 @@ def prepare(kind: str, instance: Path, pg) -> dict[str, str]:
     if kind == "postgresql":
         env["DATABASE_URL"] = pg.create_database("market_bench")
     full = {**os.environ, **env}
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         full.pop("DATABASE_URL", None)
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full, check=True, capture_output=True)
+    if kind == "sqlite-wal":
+        with sqlite3.connect(instance / "market.sqlite3") as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
     subprocess.run(
         [sys.executable, "-c", SEED], cwd=ROOT, env=full, check=True, capture_output=True
     )
@@ -180,7 +184,7 @@ def stored(kind: str, env: dict[str, str], instance: Path) -> int:
         "    print(db.session.scalar(text('SELECT count(*) FROM payment_notifications')))\n"
     )
     full = {**os.environ, **env}
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         full.pop("DATABASE_URL", None)
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=full, check=True, capture_output=True, text=True
@@ -192,7 +196,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument(
+        "--db",
+        default="sqlite,postgresql,sqlite-wal",
+        help="sqlite (the app's default rollback journal), sqlite-wal (the same file switched "
+        "to write-ahead logging, a property of the database file), postgresql",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")

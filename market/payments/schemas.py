@@ -182,7 +182,8 @@ class CassoSchema(Schema):
         )
 
 
-SCHEMAS: dict[str, type[Schema]] = {"sepay": SePaySchema, "casso": CassoSchema}
+# One instance each, made once: building a Schema costs more than loading a payload with it.
+SCHEMAS: dict[str, Schema] = {"sepay": SePaySchema(), "casso": CassoSchema()}
 
 
 class OrderStatusSchema(Schema):

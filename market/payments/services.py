@@ -144,7 +144,7 @@ def ingest_notification(
             )
     except signatures.SignatureError as exc:
         raise WebhookRefused() from exc
-    transfer: Transfer = SCHEMAS[provider]().load(payload)
+    transfer: Transfer = SCHEMAS[provider].load(payload)
     return _store(transfer, raw_body, now)
 
 
@@ -158,7 +158,8 @@ def _store(transfer: Transfer, raw_body: bytes, now: datetime) -> IngestResult:
         match_status = _match_status(counted, stall_id)
         transaction_at = transfer.transaction_at or now
         # The unique constraint answers first: a duplicate fails here, before the order moves.
-        db.session.execute(
+        connection = db.session.connection()
+        connection.execute(
             _INSERT_NOTIFICATION,
             {
                 "provider": transfer.provider,
@@ -179,7 +180,7 @@ def _store(transfer: Transfer, raw_body: bytes, now: datetime) -> IngestResult:
         if match_status == "matched":  # money received: the adoption rollup, same transaction
             stage_received_payment(stall_id, transaction_at, transfer.amount)
         if order_id is not None:
-            db.session.execute(
+            connection.execute(
                 _CREDIT_ORDER,
                 {"credited_order": order_id, "paid_amount": transfer.amount, "paid_now": now},
             )
@@ -247,20 +248,18 @@ def _reconcile(transfer: Transfer, now: datetime) -> tuple[int | None, int | Non
 
 def _credit_order_statement():
     """Add a payment to an order in one statement, so concurrent payments both count."""
-    received = CollectOrder.received_amount + bindparam("paid_amount", type_=BigInteger)
-    paid = received >= CollectOrder.amount
+    order = CollectOrder.__table__.c
+    received = order.received_amount + bindparam("paid_amount", type_=BigInteger)
+    paid = received >= order.amount
     now = bindparam("paid_now", type_=DateTime(timezone=True))
     return (
-        update(CollectOrder)
-        .where(CollectOrder.id == bindparam("credited_order"))
+        update(CollectOrder.__table__)
+        .where(order.id == bindparam("credited_order"))
         .values(
             received_amount=received,
             status=case((paid, "paid"), else_="short"),
-            paid_at=case(
-                (and_(paid, CollectOrder.paid_at.is_(None)), now), else_=CollectOrder.paid_at
-            ),
+            paid_at=case((and_(paid, order.paid_at.is_(None)), now), else_=order.paid_at),
         )
-        .execution_options(synchronize_session=False)
     )
 
 
