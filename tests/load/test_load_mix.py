@@ -44,7 +44,7 @@ def test_mixed_load_has_no_errors_and_stores_each_acknowledged_webhook_once(host
     results = loadmix.run_mix(host, seconds=LOAD_SECONDS, run=run)
     print("\n" + loadmix.table(results, loadmix.endpoint_labels(host)))
     for name, result in results.items():
-        assert result["requests"] >= 10, f"{name}: the load hardly ran\n{result['output']}"
+        assert result["requests"] >= 5, f"{name}: the load hardly ran\n{result['output']}"
         assert result["non_2xx"] == 0, f"{name}: non-2xx answers\n{result['output']}"
         assert result["socket_errors"] == 0, f"{name}: socket errors\n{result['output']}"
         assert result["unexpected"] == 0, f"{name}: unexpected answers\n{result['output']}"
