@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from itertools import cycle
 
 import pytest
@@ -109,6 +110,41 @@ def test_a_webhook_replayed_to_the_other_host_is_stored_once(cluster):
         ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("770001", stall_id, "matched")]
+
+
+def test_a_new_webhook_secret_reaches_every_host_within_the_cache_ttl(cluster):
+    """Workers keep an integration's secret for INTEGRATION_TTL seconds (one database round
+    trip less per webhook): a rotation on B reaches A's workers within that, never later."""
+    from market.payments.services import INTEGRATION_TTL
+
+    a, b = cluster.hosts
+    _code, account, _id = cluster.verified_stall("TN-CHOTHAI", 9)
+    sender = Browser()
+
+    def post(host: str, event_id: int, key: str) -> int:
+        headers = {"Authorization": f"Apikey {key}", "Content-Type": "application/json"}
+        body = _sepay(event_id, account)
+        return sender.post(host, "/api/v1/webhooks/sepay", body=body, headers=headers).status
+
+    admin = Browser(forwarded_for="198.51.100.31")
+    assert admin.login(b, "admin").status == 302
+    first = {"sepay-auth_mode": "apikey", "sepay-secret": SEPAY_KEY, "sepay-enabled": "y"}
+    assert admin.submit(b, "/admin/webhooks/sepay", first, page="/admin/webhooks").status == 200
+    time.sleep(INTEGRATION_TTL + 0.5)  # whatever any worker read before this test is gone
+    assert [post(host, 771_000 + i, SEPAY_KEY) for i, host in enumerate((a, a, a, a))] == [200] * 4
+
+    rotated = SEPAY_KEY + "-rotated"
+    changed = {**first, "sepay-secret": rotated}
+    assert admin.submit(b, "/admin/webhooks/sepay", changed, page="/admin/webhooks").status == 200
+    started = time.monotonic()
+    event_id = 771_100
+    while post(a, event_id, rotated) != 200:  # A's workers may still hold the old key...
+        assert time.monotonic() - started < INTEGRATION_TTL + 2, "the new key never reached A"
+        event_id += 1
+        time.sleep(0.2)
+    time.sleep(INTEGRATION_TTL + 0.5)
+    # ...but not for longer: now the old key is refused by every worker of both hosts.
+    assert [post(host, 771_200 + i, SEPAY_KEY) for i, host in enumerate((a, b) * 3)] == [401] * 6
 
 
 def test_a_payee_change_on_one_host_shows_on_the_other_at_once(cluster):
