@@ -172,9 +172,10 @@ def login_state(browser, live_server) -> Callable[[str], dict]:
 
 def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.locator("main").get_by_role("button", name="Đăng nhập").click()
+    # The login page may be in English (a language picked before logging in).
+    page.get_by_label(re.compile("^(Tên đăng nhập|Username)$")).fill(username)
+    page.get_by_label(re.compile("^(Mật khẩu|Password)$")).fill(password)
+    page.locator("main").get_by_role("button", name=re.compile("^(Đăng nhập|Log in)$")).click()
     if password == DEMO_PASSWORD:
         page.wait_for_url(re.compile(r".*/(markets|me)/.*"))
 

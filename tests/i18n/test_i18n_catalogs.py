@@ -74,7 +74,9 @@ def test_compiled_catalog_matches_the_po_file(locale):
     with mo.open("rb") as fh:
         compiled = {m.id: m.string for m in read_mo(fh) if m.id}
     expected = translated(read_catalog(locale))
-    stale = sorted(k for k in expected.keys() | compiled.keys() if expected.get(k) != compiled.get(k))
+    stale = sorted(
+        k for k in expected.keys() | compiled.keys() if expected.get(k) != compiled.get(k)
+    )
     assert not stale, (
         f"{mo.name} is out of date with {po.name} for {len(stale)} message(s) "
         f"({FIX.format(po=po)}):\n" + "\n".join(f"  {m!r}" for m in stale[:50])
