@@ -113,11 +113,17 @@ def test_manager_imports_a_csv_and_prints_the_market_kit(new_page, shots, tmp_pa
     expect(stalls).to_have_text([row.split(",")[0] for row in NEW_STALLS[viewport]])
     shots(page, "new-stalls")
 
+    kit = page.get_by_role("link", name="In tem QR (4 tem / A4)")
+    expect(kit).to_have_attribute("href", "/markets/TN-DONGQUANG/stickers.pdf?layout=a4x4")
+    # progress.js fetches the kit, so its progress bar lasts until the file has arrived, and
+    # saves it from memory under the server's file name (the download's URL is a blob: URL).
     with page.expect_download(timeout=60_000) as download_info:
-        page.get_by_role("link", name="In tem QR (4 tem / A4)").click()
+        kit.click()
     download = download_info.value
     assert download.suggested_filename == "tem-qr-TN-DONGQUANG-a4x4.pdf"
-    assert download.url.endswith("/markets/TN-DONGQUANG/stickers.pdf?layout=a4x4")
+    expect(page.get_by_role("status").filter(has_text="Đã tạo xong tệp PDF")).to_contain_text(
+        "tem-qr-TN-DONGQUANG-a4x4.pdf"
+    )
     pdf_file = tmp_path / download.suggested_filename
     download.save_as(pdf_file)
     data = pdf_file.read_bytes()
