@@ -11,7 +11,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import flask_babel
 import pytest
+from flask import request_started
 from sqlalchemy import create_engine, text
 
 from market.app import create_app
@@ -100,10 +102,22 @@ def app(db_url, tmp_path):
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    # A fresh Flask-Babel locale per request, as under a real server: Flask-Babel caches the
+    # locale and translations on the app context, which a server makes per request but this
+    # fixture keeps open for the whole test; without this a test's first request (or a message
+    # translated while building its data) would fix the language of every request after it.
+    request_started.connect(_drop_cached_locale, app)
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        request_started.disconnect(_drop_cached_locale, app)
+
+
+def _drop_cached_locale(_sender, **_extra) -> None:
+    flask_babel.refresh()
 
 
 @pytest.fixture

@@ -165,3 +165,13 @@ def test_language_picked_before_login_is_kept_and_saved(world, client, auth):
     page = client.get("/markets/")
     assert '<html lang="en">' in page.get_data(as_text=True)
     assert db.session.get(User, world.users["manager"].id).locale == "en"
+
+
+def test_a_language_switch_reaches_the_next_request_of_the_same_test(world, client):
+    # The app fixture keeps one app context open for the whole test; each request must still
+    # pick its own language, as it does under a real server (tests/conftest.py sees to it).
+    assert "Đăng nhập" in client.get("/login").get_data(as_text=True)
+    client.get("/lang/en")
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Log in" in page and "Đăng nhập" not in page
