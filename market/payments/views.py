@@ -121,11 +121,18 @@ def _own_order(order_id: int) -> CollectOrder:
 def order_status(order: CollectOrder) -> dict[str, Any]:
     """What the collect screen shows and says; numbers are formatted here, not in the browser."""
     amount, received = order.amount, order.received_amount
+    # What the QR asks for now: the whole amount, what is still missing after a short payment
+    # (the same reference, so the second transfer adds to this order), or nothing once paid.
+    due = max(amount - received, 0) if order.status == "short" else amount
     if order.status == "paid":
         message = _("Đã nhận đủ %(amount)s đồng", amount=group(received))
         speech = _("Đã nhận %(amount)s đồng", amount=group(received))
+        shown_label = _("Đã nhận")
+        shown = received
     elif order.status == "short":
-        missing = group(amount - received)
+        missing = group(due)
+        shown_label = _("Còn thiếu — khách quét mã để chuyển nốt")
+        shown = due
         message = _(
             "CHƯA ĐỦ: mới nhận %(received)s đồng, còn thiếu %(missing)s đồng",
             received=group(received),
@@ -140,6 +147,8 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
     else:
         message = _("Đang chờ khách chuyển %(amount)s đồng", amount=group(amount))
         speech = None
+        shown_label = _("Số tiền khách cần chuyển")
+        shown = amount
     stall = order.stall
     payee = queries.payable_payee(stall)
     return OrderStatusSchema().dump(
@@ -150,11 +159,14 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
             "received_amount": received,
             "amount_text": group(amount),
             "received_text": group(received),
+            "due_amount": 0 if order.status == "paid" else due,
+            "shown_label": shown_label,
+            "shown_text": group(shown),
             "message": message,
             "speech": speech,
             "paid_at": order.paid_at,
-            "payload": queries.payment_payload(payee, amount=amount, purpose=order.reference),
-            "qr_url": _qr_url(stall, amount=amount, purpose=order.reference),
+            "payload": queries.payment_payload(payee, amount=due, purpose=order.reference),
+            "qr_url": _qr_url(stall, amount=due, purpose=order.reference),
             "status_url": url_for("payments.collect_status", order_id=order.id),
             "order_url": url_for("payments.collect_order", order_id=order.id),
         }

@@ -68,16 +68,29 @@
     panel.classList.remove("state-pending", "state-paid", "state-short");
     panel.classList.add("state-" + status.status);
     panel.dataset.statusUrl = status.status_url;
+    var paid = status.status === "paid";
+    // Paid: the QR goes away, so the next shopper cannot pay this order a second time.
+    // Short: the server's qr_url asks for what is still missing, under the same reference.
     var img = document.getElementById("order-qr");
-    if (img && img.getAttribute("src") !== status.qr_url) { img.src = status.qr_url; }
-    document.getElementById("order-amount").textContent = status.amount_text;
+    var box = document.getElementById("order-qr-box");
+    if (box) { box.hidden = paid; }
+    if (img && !paid && img.getAttribute("src") !== status.qr_url) { img.src = status.qr_url; }
+    if (img && paid) { img.removeAttribute("src"); }
+    var done = document.getElementById("order-done");
+    if (done) { done.hidden = !paid; }
+    document.getElementById("order-shown-label").textContent = status.shown_label;
+    document.getElementById("order-amount").textContent = status.shown_text;
     document.getElementById("order-ref").textContent = status.reference;
     document.getElementById("order-message").textContent = status.message;
+    if (paid && soundButton) { soundButton.hidden = true; }
     var key = status.status + ":" + status.received_amount;
     if (status.status !== "pending" && key !== lastAnnounced) {
       lastAnnounced = key;
-      beep(status.status === "paid");
+      beep(paid);
       say(status.speech);
+      // The next thing to do is a new sale: one tap, wherever the page was scrolled.
+      var next = document.getElementById("order-new");
+      if (paid && next) { next.focus(); }
     }
   }
 

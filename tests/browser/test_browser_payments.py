@@ -131,6 +131,18 @@ def _new_order(page, amount: str) -> tuple[str, object]:
     return reference, payload
 
 
+def _expect_paid_and_ready_for_the_next_sale(page) -> None:
+    """Paid: no QR left for a second shopper to pay, a big "Đã nhận", one tap to a new sale."""
+    expect(page.locator("#order-qr")).to_be_hidden()
+    expect(page.locator("#order-done")).to_be_visible()
+    expect(page.locator("#order-done")).to_contain_text("Đã nhận")
+    new_sale = page.locator("#order-new")
+    expect(new_sale).to_be_focused()
+    box = new_sale.bounding_box()
+    assert box["height"] >= 60 and box["width"] >= 0.8 * page.viewport_size["width"] - 60, box
+    expect(page.locator("#sound-on")).to_be_hidden()
+
+
 def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_server, artifacts):
     secret = _sepay_secret(browser, live_server, artifacts)
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
@@ -141,6 +153,9 @@ def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_s
         assert payload.amount == 200_000 and payload.purpose == reference
         page.screenshot(path=artifacts / "merchant-1-waiting.png", full_page=True)
         expect(page.locator("#order")).to_have_class(re.compile("state-pending"))
+        # The keypad's taps already turned the sound on: no button left asking for it.
+        expect(page.locator("#sound-on")).to_be_hidden()
+        expect(page.locator("#order-done")).to_be_hidden()
         # The bank (through SePay) tells us the money arrived; bank apps mangle the content.
         _notify(
             live_server,
@@ -152,14 +167,30 @@ def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_s
         )
         expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=20_000)
         expect(page.locator("#order-message")).to_contain_text("Đã nhận đủ 200.000 đồng")
+        _expect_paid_and_ready_for_the_next_sale(page)
         page.screenshot(path=artifacts / "merchant-2-paid-green.png", full_page=True)
 
-        # A short payment (200 đ instead of 200.000 đ) is red and never "paid".
+        # A short payment (200 đ instead of 200.000 đ) is red and never "paid"; the QR now
+        # asks for what is missing, under the same reference.
         reference, payload = _new_order(page, "200000")
         _notify(live_server, secret, 910002, account=payload.account, amount=200, content=reference)
         expect(page.locator("#order")).to_have_class(re.compile("state-short"), timeout=20_000)
         expect(page.locator("#order-message")).to_contain_text("CHƯA ĐỦ")
         expect(page.locator("#order-message")).not_to_contain_text("Đã nhận đủ")
+        expect(page.locator("#order-done")).to_be_hidden()
+        expect(page.locator("#order-amount")).to_have_text("199.800")
+        expect(page.locator("#order-shown-label")).to_contain_text("Còn thiếu")
+        page.wait_for_function(
+            "el => el.getAttribute('src').includes('amount=199800')",
+            arg=page.locator("#order-qr").element_handle(),
+        )
+        rest = parse_payload(_decode_img(page, "#order-qr"))
+        assert (rest.amount, rest.purpose, rest.account) == (199_800, reference, payload.account)
         page.screenshot(path=artifacts / "merchant-3-short-red.png", full_page=True)
+        # The shopper pays the rest with that QR: green, and the QR goes away.
+        _notify(live_server, secret, 910003, account=rest.account, amount=199_800, content=reference)
+        expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=20_000)
+        _expect_paid_and_ready_for_the_next_sale(page)
+        page.screenshot(path=artifacts / "merchant-4-rest-paid.png", full_page=True)
     finally:
         context.close()

@@ -166,6 +166,65 @@ def test_short_payment_is_never_announced_as_paid(world, integrations, order_a, 
     assert "còn thiếu 199.800 đồng" in status["speech"]
 
 
+def test_short_payment_qr_asks_for_what_is_still_missing(
+    world, integrations, order_a, client, auth
+):
+    auth.login("merchant")
+    assert post_sepay(client, sepay_body(21, amount=50_000, content="A01 K7Q3")).status_code == 200
+    status = _status(client, order_a)
+    assert (status["status"], status["due_amount"], status["shown_text"]) == (
+        "short",
+        150_000,
+        "150.000",
+    )
+    assert status["shown_label"].startswith("Còn thiếu")
+    # Same reference, so the second transfer is added to this order.
+    qr = parse_payload(status["payload"])
+    assert (qr.amount, qr.purpose) == (150_000, "A01 K7Q3")
+    assert parse_qs(urlsplit(status["qr_url"]).query)["amount"] == ["150000"]
+    html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
+    assert [src for src in _img_srcs(html) if "qr.svg" in src] == [status["qr_url"]]
+    assert post_sepay(client, sepay_body(22, amount=150_000, content="A01K7Q3")).status_code == 200
+    assert _status(client, order_a)["status"] == "paid"
+
+
+def test_paid_order_hides_its_qr_and_offers_a_new_sale(world, integrations, order_a, client, auth):
+    auth.login("merchant")
+    assert post_sepay(client, sepay_body(23, content="A01 K7Q3")).status_code == 200
+    status = _status(client, order_a)
+    assert (status["due_amount"], status["shown_label"], status["shown_text"]) == (
+        0,
+        "Đã nhận",
+        "200.000",
+    )
+    html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
+    # No QR left for a second shopper to pay (the page without JavaScript, too).
+    assert not [src for src in _img_srcs(html) if "qr.svg" in src]
+    assert re.search(r'id="order-qr-box"[^>]*\shidden', html)
+    assert re.search(r'<p id="order-done"[^>]*>', html).group(0).find("hidden") == -1
+    assert 'id="order-new"' in html and "Thu khoản mới" in html
+
+
+def test_pending_order_page_shows_the_qr_and_hides_the_paid_banner(world, order_a, client, auth):
+    auth.login("merchant")
+    html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
+    assert len([src for src in _img_srcs(html) if "qr.svg" in src]) == 1
+    assert re.search(r'<p id="order-done"[^>]*\shidden', html)
+    assert "Số tiền khách cần chuyển" in html
+
+
+def test_collect_screen_speaks_english_after_a_switch_in_the_same_test(
+    world, integrations, order_a, client, auth
+):
+    # The app fixture keeps one app context open; each request must still pick its language.
+    auth.login("merchant")
+    assert "Đang chờ khách chuyển" in _status(client, order_a)["message"]
+    client.get("/lang/en")
+    status = _status(client, order_a)
+    assert status["message"] == "Waiting for the shopper to transfer 200.000 dong"
+    assert status["shown_label"] == "Amount the shopper should transfer"
+
+
 def test_day_view_lists_todays_payments_and_total(world, integrations, order_a, client, auth):
     assert post_sepay(client, sepay_body(9, amount=25_000, content="A01 K7Q3")).status_code == 200
     assert post_sepay(client, sepay_body(10, amount=30_000)).status_code == 200
