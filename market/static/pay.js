@@ -25,7 +25,12 @@
       var url = new URL(img.dataset.base, window.location.href);
       url.searchParams.set("amount", String(amount));
       img.src = url.pathname + url.search;
-      if (caption) { caption.textContent = "Quét để chuyển " + group(amount) + " đồng"; }
+      // The sentences are the page's own, in the reader's language (data-template, data-alt).
+      var text = group(amount);
+      if (caption && caption.dataset.template) {
+        caption.textContent = caption.dataset.template.replace("{amount}", text);
+      }
+      if (img.dataset.alt) { img.alt = img.dataset.alt.replace("{amount}", text); }
       var page = new URL(window.location.href);
       page.searchParams.set("amount", group(amount));
       window.history.replaceState(null, "", page.pathname + page.search);

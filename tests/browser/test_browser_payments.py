@@ -143,6 +143,24 @@ def _expect_paid_and_ready_for_the_next_sale(page) -> None:
     expect(page.locator("#sound-on")).to_be_hidden()
 
 
+def test_shopper_sees_the_typed_amount_in_their_language(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    try:
+        for lang, caption, alt in [
+            ("vi", "Quét để chuyển 25.000 đồng", "Mã QR chuyển 25.000 đồng cho sạp A-006"),
+            ("en", "Scan to pay 25.000 dong", "QR code to pay 25.000 dong to stall A-006"),
+        ]:
+            page.goto(f"/lang/{lang}")
+            page.goto("/pay/TN-DONGQUANG/A-006")
+            page.fill("#amount", "25000")  # typed, not sent: pay.js updates the page
+            expect(page.locator("#pay-caption")).to_have_text(caption)
+            expect(page.locator("#pay-qr")).to_have_attribute("alt", alt)
+            expect(page.locator("#pay-qr")).to_have_attribute("src", re.compile("amount=25000"))
+    finally:
+        context.close()
+
+
 def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_server, artifacts):
     secret = _sepay_secret(browser, live_server, artifacts)
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)

@@ -225,6 +225,16 @@ def test_collect_screen_speaks_english_after_a_switch_in_the_same_test(
     assert status["shown_label"] == "Amount the shopper should transfer"
 
 
+def test_pay_page_gives_pay_js_its_sentences_in_the_page_language(world, client):
+    html = client.get("/pay/TN-A/A-01").get_data(as_text=True)
+    assert 'data-template="Quét để chuyển {amount} đồng"' in html
+    assert 'data-alt="Mã QR chuyển {amount} đồng cho sạp A-01"' in html
+    client.get("/lang/en")
+    html = client.get("/pay/TN-A/A-01?amount=25000").get_data(as_text=True)
+    assert 'data-template="Scan to pay {amount} dong"' in html
+    assert "Quét" not in html
+
+
 def test_day_view_lists_todays_payments_and_total(world, integrations, order_a, client, auth):
     assert post_sepay(client, sepay_body(9, amount=25_000, content="A01 K7Q3")).status_code == 200
     assert post_sepay(client, sepay_body(10, amount=30_000)).status_code == 200
