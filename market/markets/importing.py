@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -197,9 +198,14 @@ class RowPlan:
 
 
 def _lookup_label(raw: str, labels: dict) -> str | None:
+    """The key whose label was typed: the key itself, the label as the importer reads it, or
+    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in)."""
     text = raw.strip().lower()
-    for key, label in labels.items():
-        if text in (key, str(label).lower()):
+    shown = {key: str(label).lower() for key, label in labels.items()}
+    with force_locale("vi"):
+        vietnamese = {key: str(label).lower() for key, label in labels.items()}
+    for key in labels:
+        if text in (key, shown[key], vietnamese[key]):
             return key
     return None
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -38,19 +39,20 @@ DISTRICTS = (
     "Huyện Phú Bình",
 )
 
+# Labels are translated where they are shown; the keys are what the database and files store.
 GOODS_CATEGORIES = {
-    "rau-cu": "Rau củ",
-    "hoa-qua": "Hoa quả",
-    "thit": "Thịt",
-    "thuy-san": "Cá, thủy sản",
-    "gao-ngu-coc": "Gạo, ngũ cốc",
-    "tra": "Chè, trà",
-    "an-uong": "Ăn uống",
-    "tap-hoa": "Tạp hóa",
-    "quan-ao": "Quần áo, vải",
-    "gia-dung": "Đồ gia dụng",
-    "dich-vu": "Dịch vụ",
-    "khac": "Khác",
+    "rau-cu": _l("Rau củ"),
+    "hoa-qua": _l("Hoa quả"),
+    "thit": _l("Thịt"),
+    "thuy-san": _l("Cá, thủy sản"),
+    "gao-ngu-coc": _l("Gạo, ngũ cốc"),
+    "tra": _l("Chè, trà"),
+    "an-uong": _l("Ăn uống"),
+    "tap-hoa": _l("Tạp hóa"),
+    "quan-ao": _l("Quần áo, vải"),
+    "gia-dung": _l("Đồ gia dụng"),
+    "dich-vu": _l("Dịch vụ"),
+    "khac": _l("Khác"),
 }
 
 
@@ -114,7 +116,7 @@ class Stall(db.Model):
 
     @property
     def category_label(self) -> str:
-        return GOODS_CATEGORIES.get(self.category, self.category)
+        return str(GOODS_CATEGORIES.get(self.category, self.category))
 
     def __repr__(self) -> str:
         return f"<Stall {self.market_id}:{self.code}>"

@@ -33,7 +33,7 @@ class MerchantForm(FlaskForm):
 
 def bank_choices():
     return choices(
-        [("", "— Chọn ngân hàng —")]
+        [("", _l("— Chọn ngân hàng —"))]
         + [(bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()]
     )
 
