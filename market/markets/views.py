@@ -12,6 +12,7 @@ from market.auth import permissions
 from market.auth.models import utcnow
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
+from market.formatting import datetime_vn
 from market.markets import importing, queries, services
 from market.markets.forms import (
     MARKET_STATUS_LABELS,
@@ -96,7 +97,15 @@ def new_market():
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
-            flash(_("Đã thêm chợ %(name)s.", name=market.name), "success")
+            flash(
+                _(
+                    "Đã thêm chợ %(name)s (%(code)s). Tiếp theo: thêm sạp, hoặc nhập danh sách "
+                    "sạp từ tệp.",
+                    name=market.name,
+                    code=market.code,
+                ),
+                "success",
+            )
             return redirect(url_for("markets.show", code=market.code))
     return _form_page("markets/market_form.html", form, market=None)
 
@@ -119,7 +128,10 @@ def edit_market(code: str):
             status=form.status.data,
             launch_date=form.launch_date.data,
         )
-        flash(_("Đã lưu thông tin chợ."), "success")
+        flash(
+            _("Đã lưu thông tin chợ %(name)s (%(code)s).", name=market.name, code=market.code),
+            "success",
+        )
         return redirect(url_for("markets.show", code=market.code))
     return _form_page("markets/market_form.html", form, market=market)
 
@@ -201,7 +213,16 @@ def edit_stall(code: str, stall_code: str):
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
-            flash(_("Đã lưu sạp %(code)s.", code=stall.code), "success")
+            flash(
+                _(
+                    "Đã lưu sạp %(code)s ở %(market)s: %(category)s, %(status)s.",
+                    code=stall.code,
+                    market=market.name,
+                    category=stall.category_label,
+                    status=STALL_STATUS_LABELS.get(stall.status, stall.status),
+                ),
+                "success",
+            )
             return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
     return _form_page("markets/stall_form.html", form, market=market, stall=stall)
 
@@ -216,7 +237,7 @@ def stall_merchant(code: str, stall_code: str):
         try:
             # The phone number is the merchant's identity: a known number brings that
             # merchant to this stall, a new one creates a merchant.
-            merchant_services.save_merchant(
+            merchant = merchant_services.save_merchant(
                 current_user,
                 stall,
                 full_name=form.full_name.data,
@@ -227,7 +248,15 @@ def stall_merchant(code: str, stall_code: str):
         except InvalidInput as exc:
             _attach_errors(form, exc)
         else:
-            flash(_("Đã lưu tiểu thương của sạp %(code)s.", code=stall.code), "success")
+            flash(
+                _(
+                    "Đã lưu tiểu thương %(name)s cho sạp %(code)s ở %(market)s.",
+                    name=merchant.full_name,
+                    code=stall.code,
+                    market=market.name,
+                ),
+                "success",
+            )
             return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
     return _form_page("merchants/merchant_form.html", form, market=market, stall=stall)
 
@@ -264,10 +293,24 @@ def stall_payee(code: str, stall_code: str):
                 current_user, stall, expected_current_id=form.expected_id(), **fields
             )
             if payee is None:
-                flash(_("Tài khoản không thay đổi."), "info")
-            else:
                 flash(
-                    _("Đã lưu tài khoản nhận tiền mới. Cần quản lý chợ xác minh và in lại mã QR."),
+                    _(
+                        "Tài khoản nhận tiền của sạp %(code)s không thay đổi: vẫn là %(account)s.",
+                        code=stall.code,
+                        account=_account_text(current),
+                    ),
+                    "info",
+                )
+            else:
+                # Until someone verifies it the stall has no payable account (no QR works).
+                flash(
+                    _(
+                        "Đã lưu tài khoản nhận tiền mới cho sạp %(code)s: %(account)s. Cần một "
+                        "quản lý chợ khác xác minh; đến lúc đó mã QR của sạp chưa nhận được "
+                        "tiền. Sau khi xác minh, in tem QR mới cho sạp.",
+                        code=stall.code,
+                        account=_account_text(payee),
+                    ),
                     "success",
                 )
             return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
@@ -294,8 +337,28 @@ def verify_payee(code: str, stall_code: str, payee_id: int):
     payee = db.session.get(PayeeAccount, payee_id)
     if payee is None or payee.stall_id != stall.id:
         raise NotFound()
+    already = payee.verified
     merchant_services.verify_payee(current_user, payee)
-    flash(_("Đã xác minh tài khoản %(acc)s.", acc=payee.account_number), "success")
+    if already:
+        flash(
+            _(
+                "Tài khoản %(account)s của sạp %(code)s đã được xác minh trước đó; không có gì "
+                "thay đổi.",
+                account=_account_text(payee),
+                code=stall.code,
+            ),
+            "info",
+        )
+    else:
+        flash(
+            _(
+                "Đã xác minh tài khoản %(account)s của sạp %(code)s. Mã QR của sạp giờ trả tiền "
+                "vào tài khoản này; hãy in tem QR mới cho sạp.",
+                account=_account_text(payee),
+                code=stall.code,
+            ),
+            "success",
+        )
     return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
 
 
@@ -338,7 +401,15 @@ def apply_import(code: str, batch_id: int):
     if batch is None or batch.market_id != market.id:
         raise NotFound()
     if batch.applied_at is not None:
-        flash(_("Tệp này đã được nhập rồi."), "info")
+        flash(
+            _(
+                "Tệp %(file)s đã được nhập vào %(market)s lúc %(time)s; không nhập lại lần nữa.",
+                file=batch.filename,
+                market=market.name,
+                time=datetime_vn(batch.applied_at),
+            ),
+            "info",
+        )
         return redirect(url_for("markets.show", code=market.code))
     report = importing.run_import(
         current_user, market, batch.filename, batch.content, dry_run=False
@@ -357,13 +428,17 @@ def apply_import(code: str, batch_id: int):
     db.session.commit()
     flash(
         _(
-            "Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(p)s tài khoản mới, "
-            "%(s)s dòng không đổi.",
+            "Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(m)s tiểu thương mới, "
+            "%(p)s tài khoản mới (chờ xác minh), %(s)s dòng không đổi — tệp %(file)s, "
+            "%(market)s.",
             n=report.rows,
             c=report.stalls_created,
             u=report.stalls_updated,
+            m=report.merchants_created,
             p=report.payees_set,
             s=report.unchanged,
+            file=batch.filename,
+            market=market.name,
         ),
         "success",
     )
@@ -411,6 +486,13 @@ def _stall_fields(form: StallForm) -> dict:
         "category": form.category.data,
         "status": form.status.data,
     }
+
+
+def _account_text(payee) -> str:
+    """'Vietcombank · 0011001234567 · NGUYEN VAN A': which account, as a person checks it."""
+    bank = bank_by_bin(payee.bank_bin)
+    name = bank.short_name if bank else payee.bank_bin
+    return f"{name} · {payee.account_number} · {payee.holder_name}"
 
 
 def _attach_errors(form, exc: InvalidInput) -> None:
