@@ -175,3 +175,10 @@ def test_a_language_switch_reaches_the_next_request_of_the_same_test(world, clie
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="en">' in page
     assert "Log in" in page and "Đăng nhập" not in page
+
+
+def test_pages_link_an_icon_so_browsers_do_not_ask_for_a_missing_favicon_ico(world, client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    with client.get("/static/favicon.svg") as icon:  # a file response: close it
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
