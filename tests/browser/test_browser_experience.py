@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+import pypdfium2
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -212,3 +213,24 @@ def test_print_kit_shows_progress_until_the_pdf_has_arrived(new_page, shots):
     expect(kit).not_to_have_attribute("aria-disabled", "true")
     shots(page, "pdf-ready")
     assert page.problems == []
+
+
+# --- print ------------------------------------------------------------------------------------
+
+
+def test_merchant_guide_prints_on_one_a4_page_without_the_site_around_it(new_page, shots):
+    page = new_page("desktop", user="tieuthuong")
+    page.goto("/guide/merchant")
+    page.emulate_media(media="print")
+    shots(page, "print-media")
+    for selector in (".topbar", ".skip", "form.large-text-switch, .topbar form"):
+        for element in page.locator(selector).all():
+            expect(element).to_be_hidden()
+    pdf = pypdfium2.PdfDocument(page.pdf(format="A4", print_background=True))
+    try:
+        pages = len(pdf)
+        image = pdf[0].render(scale=1).to_pil()
+        image.save(shots.path("print-page-1.png"))
+    finally:
+        pdf.close()
+    assert pages == 1, f"the one-page guide prints on {pages} A4 pages"

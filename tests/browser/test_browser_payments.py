@@ -206,7 +206,9 @@ def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_s
         assert (rest.amount, rest.purpose, rest.account) == (199_800, reference, payload.account)
         page.screenshot(path=artifacts / "merchant-3-short-red.png", full_page=True)
         # The shopper pays the rest with that QR: green, and the QR goes away.
-        _notify(live_server, secret, 910003, account=rest.account, amount=199_800, content=reference)
+        _notify(
+            live_server, secret, 910003, account=rest.account, amount=199_800, content=reference
+        )
         expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=20_000)
         _expect_paid_and_ready_for_the_next_sale(page)
         page.screenshot(path=artifacts / "merchant-4-rest-paid.png", full_page=True)
