@@ -53,10 +53,12 @@
   function say(text) {
     if (!text || !window.speechSynthesis) { return; }
     var u = new SpeechSynthesisUtterance(text);
-    u.lang = "vi-VN";
+    // The server wrote the sentence in the page's language: say it in that language's voice.
+    var lang = (document.documentElement.lang || "vi").toLowerCase().slice(0, 2);
+    u.lang = lang === "en" ? "en-US" : "vi-VN";
     var voices = window.speechSynthesis.getVoices() || [];
     for (var i = 0; i < voices.length; i++) {
-      if ((voices[i].lang || "").toLowerCase().indexOf("vi") === 0) { u.voice = voices[i]; break; }
+      if ((voices[i].lang || "").toLowerCase().indexOf(lang) === 0) { u.voice = voices[i]; break; }
     }
     window.speechSynthesis.cancel();
     window.speechSynthesis.speak(u);

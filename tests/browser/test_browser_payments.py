@@ -214,3 +214,48 @@ def test_merchant_sees_a_confirmed_payment_turn_the_screen_green(browser, live_s
         page.screenshot(path=artifacts / "merchant-4-rest-paid.png", full_page=True)
     finally:
         context.close()
+
+
+# Records what collect.js says instead of saying it (headless Chromium has no voices).
+FAKE_SPEECH = """
+window.__said = [];
+Object.defineProperty(window, "speechSynthesis", { value: {
+  speak: (u) => { if (u.text.trim()) { window.__said.push([u.text, u.lang]); } },
+  cancel: () => {}, getVoices: () => [],
+} });
+"""
+
+
+def test_merchant_hears_the_payment_in_the_language_of_the_screen(browser, live_server, artifacts):
+    secret = _sepay_secret(browser, live_server, artifacts)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    context.add_init_script(FAKE_SPEECH)
+    page = context.new_page()
+    try:
+        _login(page, live_server, "tieuthuong")
+        for lang, event_id, said in [
+            ("en", 910011, ["Received 5.000 dong", "en-US"]),
+            ("vi", 910012, ["Đã nhận 5.000 đồng", "vi-VN"]),
+        ]:
+            page.goto(f"/lang/{lang}")
+            page.goto("/me/")
+            page.locator("main a[href^='/collect/']:not([href$='/today'])").first.click()
+            page.locator("#keypad [data-key='5']").click()
+            page.locator("#keypad [data-key='000']").click()
+            page.locator("#collect-form button[type=submit]").click()
+            expect(page.locator("#order")).to_be_visible()
+            reference = page.locator("#order-ref").inner_text().strip()
+            payload = parse_payload(_decode_img(page, "#order-qr"))
+            _notify(
+                live_server,
+                secret,
+                event_id,
+                account=payload.account,
+                amount=5_000,
+                content=reference,
+            )
+            expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=20_000)
+            assert page.evaluate("window.__said") == [said]
+    finally:
+        page.goto("/lang/vi")  # the choice is saved on the demo merchant: leave it Vietnamese
+        context.close()
