@@ -229,8 +229,12 @@ def test_merchant_guide_prints_on_one_a4_page_without_the_site_around_it(new_pag
     pdf = pypdfium2.PdfDocument(page.pdf(format="A4", print_background=True))
     try:
         pages = len(pdf)
-        image = pdf[0].render(scale=1).to_pil()
+        image = pdf[0].render(scale=1).to_pil()  # 1 px = 1 pt: A4 is 595 × 842
         image.save(shots.path("print-page-1.png"))
     finally:
         pdf.close()
     assert pages == 1, f"the one-page guide prints on {pages} A4 pages"
+    # Nothing printed within 10 mm (28 pt) of the paper's edges.
+    left, top, right, bottom = image.convert("L").point(lambda v: v < 200 and 255).getbbox()
+    assert left >= 28 and top >= 28, (left, top)
+    assert right <= image.width - 28 and bottom <= image.height - 28, (right, bottom)
