@@ -3,7 +3,10 @@
 (function () {
   "use strict";
   var POLL_MS = 2000;
-  var GIVE_UP_MS = 30 * 60 * 1000;
+  // Money can still arrive after the shopper has walked away (the server matches an order's
+  // reference for two days): after half an hour ask less often, but never stop asking.
+  var SLOW_AFTER_MS = 30 * 60 * 1000;
+  var SLOW_POLL_MS = 15000;
   var form = document.getElementById("collect-form");
   var input = document.getElementById("amount");
   var keypad = document.getElementById("keypad");
@@ -97,6 +100,7 @@
   }
 
   function poll() {
+    pollTimer = null;  // null while a request is out: one chain of polls at a time
     var url = panel && panel.dataset.statusUrl;
     if (!url) { return; }
     fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
@@ -104,7 +108,8 @@
       .then(function (status) {
         if (status) { show(status); }
         if (status && status.status === "paid") { return; }
-        if (Date.now() - startedAt < GIVE_UP_MS) { pollTimer = setTimeout(poll, POLL_MS); }
+        var wait = Date.now() - startedAt < SLOW_AFTER_MS ? POLL_MS : SLOW_POLL_MS;
+        pollTimer = setTimeout(poll, wait);
       })
       .catch(function () { pollTimer = setTimeout(poll, POLL_MS * 2); });
   }
@@ -116,6 +121,12 @@
     if (initial) { lastAnnounced = initial.status + ":" + initial.received_amount; }
     pollTimer = setTimeout(poll, POLL_MS);
   }
+
+  // Phones slow down timers of a screen that is off or in the background: when the merchant
+  // looks again, ask at once.
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && pollTimer !== null) { clearTimeout(pollTimer); poll(); }
+  });
 
   if (keypad && input) {
     keypad.hidden = false;

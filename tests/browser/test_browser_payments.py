@@ -259,3 +259,26 @@ def test_merchant_hears_the_payment_in_the_language_of_the_screen(browser, live_
     finally:
         page.goto("/lang/vi")  # the choice is saved on the demo merchant: leave it Vietnamese
         context.close()
+
+
+def test_money_arriving_after_half_an_hour_still_turns_the_screen_green(
+    browser, live_server, artifacts
+):
+    secret = _sepay_secret(browser, live_server, artifacts)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    page.clock.install()  # the page's timers and Date follow page.clock from here on
+    try:
+        _login(page, live_server, "tieuthuong")
+        reference, payload = _new_order(page, "30000")
+        # The shopper went to find an ATM: 31 minutes without news.
+        page.clock.fast_forward("31:00")
+        page.clock.run_for(5_000)
+        _notify(
+            live_server, secret, 910021, account=payload.account, amount=30_000, content=reference
+        )
+        page.clock.run_for(20_000)  # the screen still asks (every 15 s by now)
+        expect(page.locator("#order")).to_have_class(re.compile("state-paid"), timeout=10_000)
+        expect(page.locator("#order-message")).to_contain_text("Đã nhận đủ 30.000 đồng")
+    finally:
+        context.close()
