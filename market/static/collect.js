@@ -163,11 +163,15 @@
           form.hidden = true;
           show(res.data);
           startPolling(res.data);
-          window.history.pushState(null, "", res.data.order_url);
+          window.history.pushState({ order: res.data.order_url }, "", res.data.order_url);
         })
         .catch(function () { form.submit(); });
     });
   }
+
+  // The phone's Back button after an order made here: show what the address now says (the
+  // keypad again), not the old order under the keypad's address.
+  window.addEventListener("popstate", function () { window.location.reload(); });
 
   if (panel && panel.dataset.statusUrl && !form) {
     // Opened on the order page (a reload, or without the keypad): sound needs one tap first.

@@ -282,3 +282,22 @@ def test_money_arriving_after_half_an_hour_still_turns_the_screen_green(
         expect(page.locator("#order-message")).to_contain_text("Đã nhận đủ 30.000 đồng")
     finally:
         context.close()
+
+
+def test_back_after_an_order_brings_the_keypad_back(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    try:
+        _login(page, live_server, "tieuthuong")
+        _new_order(page, "12000")
+        expect(page).to_have_url(re.compile(r"/collect/orders/\d+$"))
+        page.go_back()  # the phone's Back button
+        expect(page).to_have_url(re.compile(r"/collect/[^/]+/[^/]+$"))
+        expect(page.locator("#collect-form")).to_be_visible()
+        expect(page.locator("#order")).to_be_hidden()
+        expect(page.locator("#amount")).to_have_value("")
+        page.go_forward()
+        expect(page.locator("#order")).to_be_visible()
+        expect(page.locator("#order-shown-label")).to_contain_text("Số tiền khách cần chuyển")
+    finally:
+        context.close()
