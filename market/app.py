@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, session
+from flask.sessions import NullSession, SessionInterface
 from flask_login import current_user
+from sqlalchemy.engine import make_url
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market import config as market_config
+from market.database import ping_idle_connections, use_write_ahead_log
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 from market.routing import DatabaseIdConverter
 
@@ -36,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_webhook_app(app)
     register_proxy_fix(app)
     return app
 
@@ -63,6 +68,10 @@ def register_models() -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            use_write_ahead_log(engine)
+            ping_idle_connections(engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -136,6 +145,61 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+class NoSessions(SessionInterface):
+    """For an app that never has a user: no cookie is read, signed or set."""
+
+    def open_session(self, app: Flask, request) -> NullSession:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        return None
+
+
+def register_webhook_app(app: Flask) -> None:
+    """Serve the bank notifications (``/api/v1/webhooks/…``) from a lean app of their own.
+
+    A notification is a machine's POST, proved by its signature: it has no session, no user,
+    no CSRF token and no rate limit (a bank's burst must all land). The main app runs all of
+    those for every request, and for a request this small they were a third of its cost
+    (bench/bench_webhooks.py). This app has only what ingest needs, the database, messages
+    in Vietnamese, the JSON errors and the security headers, and shares the main app's
+    settings and its cache of integration settings (so a secret saved on the admin screen
+    reaches it at once). The blueprint stays registered on the main app too, for ``url_for``
+    and the route list; requests under the prefix never reach the main app."""
+    from market.payments import services
+    from market.payments.webhooks import bp as webhooks_bp
+
+    ingest = Flask(
+        "market",
+        instance_path=app.instance_path,
+        template_folder=app.template_folder,
+        static_folder=None,
+    )
+    ingest.config.update(app.config)
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite":
+        # A sync worker serves one request at a time: one server connection kept (and a few
+        # spare for threads), not another 5 (+10) like the main pool's.
+        ingest.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "pool_size": 1,
+            "max_overflow": 4,
+        }
+    ingest.url_map.converters["int"] = DatabaseIdConverter
+    ingest.session_interface = NoSessions()
+    db.init_app(ingest)  # a pool of its own, set up like the main app's
+    with ingest.app_context():
+        for engine in db.engines.values():
+            use_write_ahead_log(engine)
+            ping_idle_connections(engine)
+    babel.init_app(ingest)  # no user, no session: the default language
+    ingest.register_blueprint(webhooks_bp, url_prefix="")
+    register_errorhandlers(ingest)
+    register_security_headers(ingest)
+    ingest.extensions[services.INTEGRATIONS_CACHE] = services.integrations_cache(app)
+    app.extensions["market.webhook_app"] = ingest
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {webhooks_bp.url_prefix: ingest})
 
 
 def register_proxy_fix(app: Flask) -> None:

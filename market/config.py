@@ -90,7 +90,6 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "TESTING": env == "testing",
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("MARKET_SECURE_COOKIES"), production),

@@ -59,7 +59,8 @@ class InvalidInput(DomainError):
 
 def wants_json(req: Request) -> bool:
     """API paths always answer JSON; elsewhere, JSON only when the client prefers it."""
-    if req.path.startswith("/api/"):
+    # script_root: the webhooks are an app mounted under /api/v1/webhooks (market.app).
+    if (req.script_root + req.path).startswith("/api/"):
         return True
     best = req.accept_mimetypes.best_match(["text/html", "application/json"])
     return (

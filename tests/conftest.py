@@ -107,17 +107,29 @@ def app(db_url, tmp_path):
     # fixture keeps open for the whole test; without this a test's first request (or a message
     # translated while building its data) would fix the language of every request after it.
     request_started.connect(_drop_cached_locale, app)
+    # Likewise the ORM session: a server gives each request a new one, so a request reads what
+    # is in the database, not what this test's session loaded before. (A webhook is stored by
+    # the webhooks' own app, on its own connection: the shared session never hears of it.)
+    request_started.connect(_read_afresh, app)
     try:
         with app.app_context():
             yield app
             db.session.remove()
             db.engine.dispose()
+        # The webhooks' own app (market.app.register_webhook_app) has a pool of its own.
+        with app.extensions["market.webhook_app"].app_context():
+            db.engine.dispose()
     finally:
         request_started.disconnect(_drop_cached_locale, app)
+        request_started.disconnect(_read_afresh, app)
 
 
 def _drop_cached_locale(_sender, **_extra) -> None:
     flask_babel.refresh()
+
+
+def _read_afresh(_sender, **_extra) -> None:
+    db.session.expire_all()
 
 
 @pytest.fixture

@@ -11,8 +11,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, bindparam, cast, delete, func, insert, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Integer,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.selectable import CTE
 
 from market.adoption.models import MarketDayPayments, StallDayPayments
 from market.adoption.periods import vietnam_date
@@ -27,38 +42,65 @@ from market.payments.models import PaymentNotification
 ECOMMERCE_NOTE_MAX = 300
 
 
-def stage_received_payment(stall_id: int, transaction_at: datetime, amount: int) -> None:
+def stage_received_payment(
+    stall_id: int, transaction_at: datetime, amount: int, connection: Connection | None = None
+) -> None:
     """Add one received payment to the stall's and its market's day (Vietnam date of
-    ``transaction_at``), in the caller's transaction: call it exactly once for each
-    notification that becomes ``matched``, where it is stored, so the rollup commits or rolls
-    back with it. One upsert per table, safe under concurrent payments to the same stall."""
-    day = vietnam_date(transaction_at)
-    stall_upsert, market_upsert = _upserts(db.session.get_bind().dialect.name)
-    connection = db.session.connection()
-    connection.execute(stall_upsert, {"stall_id": stall_id, "day": day, "amount": amount})
-    connection.execute(market_upsert, {"stall_id": stall_id, "day": day, "amount": amount})
+    ``transaction_at``), in the caller's transaction (the session's, or ``connection``'s):
+    call it exactly once for each notification that becomes ``matched``, where it is stored,
+    so the rollup commits or rolls back with it. One upsert per table, safe under concurrent
+    payments to the same stall."""
+    connection = connection or db.session.connection()
+    params = received_payment_params(stall_id, transaction_at, amount)
+    for upsert in received_payment_upserts(connection.dialect.name):
+        connection.execute(upsert, params)
+
+
+def received_payment_params(stall_id: int | None, transaction_at: datetime, amount: int) -> dict:
+    """The parameters of :func:`received_payment_upserts` for one payment. Named apart from
+    any column, so they can share one statement's parameters with other parts of it."""
+    return {
+        "payment_stall_id": stall_id,
+        "payment_day": vietnam_date(transaction_at),
+        "payment_amount": amount,
+    }
 
 
 @functools.cache
-def _upserts(dialect: str) -> tuple:
-    """The two upserts, built once per dialect: this runs on every webhook, and building an
-    ON CONFLICT statement costs more than executing it."""
+def received_payment_upserts(dialect: str, stored: CTE | None = None) -> tuple:
+    """The stall-day and market-day upserts of one received payment (parameters from
+    :func:`received_payment_params`), built once per dialect: this runs on every webhook, and
+    building an ON CONFLICT statement costs more than executing it.
+
+    With ``stored``, a CTE that yields a row only if the payment's notification was just
+    inserted, each upsert takes its row from it (and adds nothing otherwise), so PostgreSQL
+    can run the insert and both upserts as one statement (see market.payments.services)."""
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    market_of_stall = (
-        select(Stall.market_id).where(Stall.id == bindparam("stall_id")).scalar_subquery()
-    )
+    stall_id = bindparam("payment_stall_id", type_=Integer)
+    day = bindparam("payment_day", type_=Date)
+    amount = bindparam("payment_amount", type_=BigInteger)
+    stalls = Stall.__table__
     statements = []
-    for model, key in (
-        (StallDayPayments, {"stall_id": bindparam("stall_id")}),
-        (MarketDayPayments, {"market_id": market_of_stall}),
-    ):
+    for model, key in ((StallDayPayments, "stall_id"), (MarketDayPayments, "market_id")):
         table = model.__table__
-        statement = insert_for(table).values(
-            **key, day=bindparam("day"), payments=1, amount=bindparam("amount")
-        )
+        if stored is None:
+            owner = stall_id if key == "stall_id" else _market_of_stall(stall_id)
+            statement = insert_for(table).values(
+                {key: owner, "day": day, "payments": 1, "amount": amount}
+            )
+        else:
+            # A notification only has a stall when it is a matched payment.
+            if key == "stall_id":
+                source = select(stall_id, day, literal(1), amount).select_from(stored)
+                source = source.where(stall_id.is_not(None))
+            else:
+                source = select(stalls.c.market_id, day, literal(1), amount).select_from(
+                    stored.join(stalls, stalls.c.id == stall_id)
+                )
+            statement = insert_for(table).from_select([key, "day", "payments", "amount"], source)
         statements.append(
             statement.on_conflict_do_update(
-                index_elements=[*key, "day"],
+                index_elements=[key, "day"],
                 set_={
                     "payments": table.c.payments + statement.excluded.payments,
                     "amount": table.c.amount + statement.excluded.amount,
@@ -66,6 +108,10 @@ def _upserts(dialect: str) -> tuple:
             )
         )
     return tuple(statements)
+
+
+def _market_of_stall(stall_id):
+    return select(Stall.market_id).where(Stall.id == stall_id).scalar_subquery()
 
 
 @dataclass(frozen=True, slots=True)

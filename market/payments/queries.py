@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, DateTime, and_, bindparam, func, or_, select
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
@@ -59,9 +59,9 @@ _CREDENTIALS = select(_integration.secret, _integration.auth_mode, _integration.
 )
 
 
-def credentials(provider: str) -> tuple[str, str, bool] | None:
+def credentials(provider: str, connection: Connection) -> tuple[str, str, bool] | None:
     """(secret, auth mode, enabled) of a provider's integration, or None."""
-    row = db.session.connection().execute(_CREDENTIALS, {"provider": provider}).first()
+    row = connection.execute(_CREDENTIALS, {"provider": provider}).first()
     return tuple(row) if row else None
 
 
@@ -87,7 +87,7 @@ class PayeeCandidate:
     orders: tuple[tuple[int, str], ...]  # (order id, reference), newest first
 
 
-# Built once on the tables (not the mapped classes) and run on the session's connection: it
+# Built once on the tables (not the mapped classes) and run on the ingest's connection: it
 # runs for every bank notification, and the ORM's statement handling would double its cost.
 _payee = PayeeAccount.__table__.c
 _order = CollectOrder.__table__.c
@@ -114,13 +114,15 @@ _PAYEES_AND_ORDERS = (
 )
 
 
-def payees_and_orders(accounts: Iterable[str], since: datetime) -> list[PayeeCandidate]:
+def payees_and_orders(
+    connection: Connection, accounts: Iterable[str], since: datetime
+) -> list[PayeeCandidate]:
     """Stalls whose current payee is one of these account numbers, each with its collect
     orders created since ``since``: one query, as it runs once per bank notification."""
     numbers = sorted({a for a in accounts if a})
     if not numbers:
         return []
-    rows = db.session.connection().execute(
+    rows = connection.execute(
         _PAYEES_AND_ORDERS, {"account": numbers[0], "sub": numbers[-1], "since": since}
     )
     found: dict[int, tuple[str, list[tuple[int, str]]]] = {}

@@ -10,23 +10,44 @@ reached the caller gets :class:`StorageUnavailable` (503), so the sender retries
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    exists,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.sql.selectable import CTE
 
-from market.adoption.services import stage_received_payment
+from market.adoption.services import (
+    received_payment_params,
+    received_payment_upserts,
+    stage_received_payment,
+)
 from market.audit import services as audit
 from market.auth.models import User, utcnow
+from market.database import sqlite_write_turn
 from market.errors import DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import Stall
@@ -72,13 +93,6 @@ class IngestResult:
     match_status: str | None
 
 
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except DBAPIError:  # the connection is gone; the pool replaces it on next use
-        db.session.close()
-
-
 @dataclass(frozen=True, slots=True)
 class _Credentials:
     secret: str
@@ -90,18 +104,21 @@ class _Credentials:
 #: on the admin screen reaches the other workers within this many seconds (the saving worker
 #: at once). A provider retries whatever a stale setting refused.
 INTEGRATION_TTL = 5.0
-_CACHE = "payments.integrations"
+INTEGRATIONS_CACHE = "payments.integrations"
+
+
+def integrations_cache(app: Flask) -> dict:
+    """This worker's cache of integration settings for ``app`` (shared with the webhook app
+    mounted in it, see market.app.register_webhook_app)."""
+    return app.extensions.setdefault(INTEGRATIONS_CACHE, {})
 
 
 def _credentials(provider: str) -> _Credentials:
-    cache = current_app.extensions.setdefault(_CACHE, {})
+    cache = integrations_cache(current_app)
     hit = cache.get(provider)
     if hit is None or time.monotonic() - hit[0] > INTEGRATION_TTL:
-        try:
-            found = queries.credentials(provider)
-        except (DBAPIError, PoolTimeout) as exc:
-            _rollback()
-            raise StorageUnavailable() from exc
+        with _storage() as connection:
+            found = queries.credentials(provider, connection)
         usable = found is not None and found[2]
         hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
         cache[provider] = hit
@@ -112,7 +129,7 @@ def _credentials(provider: str) -> _Credentials:
 
 def forget_integrations() -> None:
     """Drop this worker's cached integration settings (after a change)."""
-    current_app.extensions.pop(_CACHE, None)
+    integrations_cache(current_app).clear()
 
 
 def _json(raw_body: bytes) -> Any:
@@ -145,55 +162,72 @@ def ingest_notification(
     except signatures.SignatureError as exc:
         raise WebhookRefused() from exc
     transfer: Transfer = SCHEMAS[provider].load(payload)
-    return _store(transfer, raw_body, now)
+    with _storage() as connection:
+        return _store(connection, transfer, raw_body, now)
 
 
-_INSERT_NOTIFICATION = insert(PaymentNotification.__table__)
+@contextmanager
+def _storage() -> Iterator[Connection]:
+    """A connection of its own for one webhook, outside the request's ORM session.
 
+    On PostgreSQL it is in autocommit mode: the reconcile read needs no transaction, and the
+    write is a single statement (see :func:`_store_statement`), atomic by itself and
+    committed when it returns, so a notification costs two round trips instead of BEGIN,
+    five statements and COMMIT. On SQLite (in-process, no round trips) the write is an
+    ordinary transaction, committed when the block ends.
 
-def _store(transfer: Transfer, raw_body: bytes, now: datetime) -> IngestResult:
+    Any database failure, the connection, the read or the commit, becomes
+    :class:`StorageUnavailable` (503), so the sender retries."""
+    engine = db.engine
     try:
-        counted = transfer.direction == "in" and transfer.amount > 0
-        stall_id, order_id = _reconcile(transfer, now) if counted else (None, None)
-        match_status = _match_status(counted, stall_id)
-        transaction_at = transfer.transaction_at or now
-        # The unique constraint answers first: a duplicate fails here, before the order moves.
-        connection = db.session.connection()
-        connection.execute(
-            _INSERT_NOTIFICATION,
-            {
-                "provider": transfer.provider,
-                "event_id": transfer.event_id,
-                "raw_body": raw_body.decode("utf-8", "replace"),
-                "received_at": now,
-                "transaction_at": transaction_at,
-                "account_number": transfer.account_number[:40],
-                "amount": transfer.amount,
-                "direction": transfer.direction,
-                "content": transfer.content[:2000],
-                "reference_code": transfer.reference_code,
-                "stall_id": stall_id,
-                "order_id": order_id,
-                "match_status": match_status,
-            },
-        )
-        if match_status == "matched":  # money received: the adoption rollup, same transaction
-            stage_received_payment(stall_id, transaction_at, transfer.amount)
-        if order_id is not None:
-            connection.execute(
-                _CREDIT_ORDER,
-                {"credited_order": order_id, "paid_amount": transfer.amount, "paid_now": now},
-            )
-        db.session.commit()
-    except IntegrityError as exc:
-        _rollback()
-        if _already_stored(transfer):
-            return IngestResult(transfer.event_id, duplicate=True, match_status=None)
-        raise StorageUnavailable() from exc
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            with sqlite_write_turn(engine), engine.begin() as connection:
+                yield connection
     except (DBAPIError, PoolTimeout) as exc:
-        _rollback()
         raise StorageUnavailable() from exc
-    return IngestResult(transfer.event_id, duplicate=False, match_status=match_status)
+
+
+def _store(
+    connection: Connection, transfer: Transfer, raw_body: bytes, now: datetime
+) -> IngestResult:
+    counted = transfer.direction == "in" and transfer.amount > 0
+    stall_id, order_id = _reconcile(connection, transfer, now) if counted else (None, None)
+    match_status = _match_status(counted, stall_id)
+    transaction_at = transfer.transaction_at or now
+    notification = {
+        "provider": transfer.provider,
+        "event_id": transfer.event_id,
+        "raw_body": raw_body.decode("utf-8", "replace"),
+        "received_at": now,
+        "transaction_at": transaction_at,
+        "account_number": transfer.account_number[:40],
+        "amount": transfer.amount,
+        "direction": transfer.direction,
+        "content": transfer.content[:2000],
+        "reference_code": transfer.reference_code,
+        "stall_id": stall_id,
+        "order_id": order_id,
+        "match_status": match_status,
+    }
+    rollup = received_payment_params(stall_id, transaction_at, transfer.amount)
+    credit = {"credited_order": order_id, "paid_amount": transfer.amount, "paid_now": now}
+    # One namespace for the whole statement: no key may be a column name of collect_orders,
+    # or SQLAlchemy would add it to the UPDATE's SET clause.
+    params = {f"notification_{key}": value for key, value in notification.items()}
+    dialect = connection.dialect.name
+    # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
+    # (rollup, order) moves either, and it is answered as a duplicate.
+    statement = _store_statement(dialect)
+    stored = connection.execute(statement, params | rollup | credit).first() is not None
+    if stored and dialect != "postgresql":  # PostgreSQL did these in the same statement
+        if match_status == "matched":
+            stage_received_payment(stall_id, transaction_at, transfer.amount, connection)
+        if order_id is not None:
+            connection.execute(_credit_order_statement(), credit)
+    return IngestResult(transfer.event_id, duplicate=not stored, match_status=match_status)
 
 
 def _match_status(counted: bool, stall_id: int | None) -> str:
@@ -202,28 +236,14 @@ def _match_status(counted: bool, stall_id: int | None) -> str:
     return "matched" if stall_id is not None else "unmatched"
 
 
-def _already_stored(transfer: Transfer) -> bool:
-    try:
-        return (
-            db.session.scalar(
-                select(PaymentNotification.id).where(
-                    PaymentNotification.provider == transfer.provider,
-                    PaymentNotification.event_id == transfer.event_id,
-                )
-            )
-            is not None
-        )
-    except (DBAPIError, PoolTimeout) as exc:
-        _rollback()
-        raise StorageUnavailable() from exc
-
-
-def _reconcile(transfer: Transfer, now: datetime) -> tuple[int | None, int | None]:
+def _reconcile(
+    connection: Connection, transfer: Transfer, now: datetime
+) -> tuple[int | None, int | None]:
     """(stall id, collect order id) for an incoming transfer; (None, None) if no single stall
     pays into its account. The order's reference is looked for in the content, ignoring case,
     spaces and punctuation, since banks rewrite transfer descriptions."""
     candidates = queries.payees_and_orders(
-        [transfer.account_number, transfer.sub_account], now - queries.ORDER_LOOKBACK
+        connection, [transfer.account_number, transfer.sub_account], now - queries.ORDER_LOOKBACK
     )
     if not candidates:
         return None, None
@@ -246,24 +266,76 @@ def _reconcile(transfer: Transfer, now: datetime) -> tuple[int | None, int | Non
     return None, None
 
 
-def _credit_order_statement():
-    """Add a payment to an order in one statement, so concurrent payments both count."""
+_NOTIFICATION_COLUMNS = (
+    "provider",
+    "event_id",
+    "raw_body",
+    "received_at",
+    "transaction_at",
+    "account_number",
+    "amount",
+    "direction",
+    "content",
+    "reference_code",
+    "stall_id",
+    "order_id",
+    "match_status",
+)
+
+
+@functools.cache
+def _store_statement(dialect: str):
+    """Insert a notification unless its (provider, event id) is stored already, returning its
+    id (no row for a duplicate).
+
+    On PostgreSQL the same statement also adds a matched payment to the adoption rollups and
+    credits its collect order: data-modifying CTEs that take their row from the insert's, so
+    for a duplicate they do nothing, and the whole is one atomic statement. SQLite has no
+    data-modifying CTEs; :func:`_store` runs those parts after it, in its transaction."""
+    table = PaymentNotification.__table__
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert_for(table)
+        .values(
+            {
+                name: bindparam(f"notification_{name}", type_=table.c[name].type)
+                for name in _NOTIFICATION_COLUMNS
+            }
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(table.c.id)
+    )
+    if dialect != "postgresql":
+        return statement
+    stored = statement.cte("stored")
+    stall_day, market_day = received_payment_upserts(dialect, stored)
+    return select(stored.c.id).add_cte(
+        stall_day.cte("stall_day"),
+        market_day.cte("market_day"),
+        _credit_order_statement(stored).cte("credited"),
+    )
+
+
+@functools.cache
+def _credit_order_statement(stored: CTE | None = None):
+    """Add a payment to an order in one statement, so concurrent payments both count (only if
+    ``stored``, the notification's insert, yielded a row)."""
     order = CollectOrder.__table__.c
     received = order.received_amount + bindparam("paid_amount", type_=BigInteger)
     paid = received >= order.amount
     now = bindparam("paid_now", type_=DateTime(timezone=True))
-    return (
+    statement = (
         update(CollectOrder.__table__)
-        .where(order.id == bindparam("credited_order"))
+        .where(order.id == bindparam("credited_order", type_=Integer))
         .values(
             received_amount=received,
             status=case((paid, "paid"), else_="short"),
             paid_at=case((and_(paid, order.paid_at.is_(None)), now), else_=order.paid_at),
         )
     )
-
-
-_CREDIT_ORDER = _credit_order_statement()
+    if stored is not None:
+        statement = statement.where(exists(select(stored.c.id)))
+    return statement
 
 
 # --- collect mode ------------------------------------------------------------------------------

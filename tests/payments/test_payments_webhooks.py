@@ -5,7 +5,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import OperationalError
 
 from market.auth.models import utcnow
@@ -196,19 +196,42 @@ def test_signed_body_that_is_not_json_is_refused(integrations, client):
     assert response.status_code == 422
 
 
-def test_database_failure_answers_503_and_stores_nothing(integrations, client, monkeypatch):
-    def broken_commit(*args, **kwargs):
+@pytest.mark.parametrize("failing", ["write", "commit"])
+def test_database_failure_answers_503_and_stores_nothing(world, integrations, client, failing):
+    """The database fails the notification's write (or, on SQLite, its COMMIT; PostgreSQL's
+    write is one autocommit statement, so its commit is the write): 503, nothing stored or
+    counted, and the sender's retry lands once."""
+    # Every engine: the webhooks have an app (and a connection pool) of their own.
+    engine = Engine
+    if failing == "commit" and db.engine.dialect.name == "postgresql":
+        pytest.skip("the write is a single autocommit statement: no separate COMMIT to fail")
+
+    def fail_the_write(conn, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO payment_notifications" in statement:
+            raise conn.dialect.loaded_dbapi.OperationalError("server closed the connection")
+
+    def fail_the_commit(conn):
         raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(db.session, "commit", broken_commit)
-    response = post_sepay(client, sepay_body(1010))
-    monkeypatch.undo()
+    if failing == "write":
+        event.listen(engine, "before_cursor_execute", fail_the_write)
+    else:
+        event.listen(engine, "commit", fail_the_commit)
+    try:
+        response = post_sepay(client, sepay_body(1010))
+    finally:
+        if failing == "write":
+            event.remove(engine, "before_cursor_execute", fail_the_write)
+        else:
+            event.remove(engine, "commit", fail_the_commit)
     assert response.status_code == 503
     assert response.get_json()["error"]["status"] == 503
     assert _rows() == []
-    # The sender's retry then lands.
+    assert _today(world.stall_a) == (0, 0)
+    # The sender's retry then lands, once.
     assert post_sepay(client, sepay_body(1010)).status_code == 200
     assert len(_rows()) == 1
+    assert _today(world.stall_a) == (200_000, 1)
 
 
 # --- collect orders -------------------------------------------------------------------------
@@ -236,6 +259,18 @@ def test_short_payment_is_short_until_topped_up(world, integrations, order_a, cl
     assert (order.status, order.received_amount) == ("paid", 200_000)
     assert order.paid_at is not None
     assert _today(world.stall_a) == (200_000, 2)
+
+
+def test_crediting_an_order_changes_only_what_it_received(world, integrations, order_a, client):
+    # The order asked for 200.000 đ; a 200 đ payment credits 200 and leaves the asked amount,
+    # the stall and the reference exactly as they were (and a replay credits nothing more).
+    body = sepay_body(1104, amount=200, content="A01 K7Q3")
+    assert post_sepay(client, body).status_code == 200
+    assert post_sepay(client, body).get_json()["duplicate"] is True
+    db.session.expire_all()
+    order = db.session.get(CollectOrder, order_a.id)
+    assert (order.amount, order.stall_id, order.reference) == (200_000, world.stall_a.id, "A01 K7Q3")
+    assert (order.status, order.received_amount) == ("short", 200)
 
 
 def test_reference_of_another_stalls_order_does_not_move_it(world, integrations, order_a, client):

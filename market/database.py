@@ -1,0 +1,107 @@
+"""How the app uses its database connections: SQLite files in write-ahead-log mode, and
+pooled server connections checked only when they may have gone stale.
+
+SQLite's default rollback journal makes every reader wait while a writer commits, and every
+commit sync the journal and the file. In WAL mode (a property of the file, set once) pages
+keep reading while a webhook writes, and a commit is one append to the log. ``synchronous``
+stays at its default, FULL: the log is synced at every commit, so a notification answered
+"stored" survives a power cut, not only a crash of the app.
+
+SQLAlchemy's ``pool_pre_ping`` sends a ``SELECT 1`` every time a connection leaves the pool:
+one extra round trip on every request, which is a large share of a bank notification's cost
+(a webhook is one read and one write). A connection that was in use a moment ago is as good as
+one just pinged, so this pings only a connection that has sat idle in the pool for longer
+than ``after`` seconds: a quiet night, a database restart or a fail-over are caught before a
+request uses a dead connection, and a busy worker pays nothing.
+
+A connection that dies while in active use (the database restarts mid-burst) fails that one
+statement; SQLAlchemy then sees the disconnect, discards it and every connection the pool
+handed out before it, and the next request connects afresh. Webhooks answer 503 for that
+statement, so the bank retries (tests/payments/test_payments_faults.py), and pages recover
+by themselves (tests/scaleout/test_recovery.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+
+#: Seconds a pooled connection may sit unused before it is pinged on its next checkout.
+PING_AFTER_IDLE = 1.0
+
+_RETURNED = "market.returned_at"
+
+
+def use_write_ahead_log(engine: Engine) -> None:
+    """Switch a SQLite database file to WAL when the app first connects to it."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _wal(dbapi_connection, record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except engine.dialect.loaded_dbapi.OperationalError:
+            pass  # another process holds the file mid-transaction: it switched it, or will
+        finally:
+            cursor.close()
+
+
+def ping_idle_connections(engine: Engine, after: float = PING_AFTER_IDLE) -> None:
+    """Ping a connection on checkout only if it was returned to the pool over ``after``
+    seconds ago; a dead one is replaced before the request sees it."""
+    if engine.dialect.name == "sqlite":
+        return  # a file, not a server: nothing can go away between two requests
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned <= after:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError(f"idle connection no longer answers: {exc}") from exc
+
+
+#: One open lock file per (process, database file): flock() locks belong to an open file, so
+#: a descriptor inherited across a fork would let parent and child hold the lock at once.
+_TURN_FILES: dict[tuple[int, str], int] = {}
+
+
+@contextmanager
+def sqlite_write_turn(engine: Engine) -> Iterator[None]:
+    """Take a turn before writing to a SQLite file, across all processes of the app.
+
+    SQLite lets one writer in at a time. Another that finds the file locked sleeps and polls
+    (its busy handler waits 1, 2, 5, 10, … ms), so under a burst of webhooks a waiting worker
+    sleeps far longer than the write it waits for, and the tail latency grows to seconds.
+    Writers that take a turn here queue on an OS file lock instead, which wakes the next one
+    the moment the current one is done. Writers that do not (pages) still meet SQLite's own
+    lock, as before."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    key = (os.getpid(), database)
+    descriptor = _TURN_FILES.get(key)
+    if descriptor is None:
+        descriptor = _TURN_FILES[key] = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
