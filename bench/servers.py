@@ -34,11 +34,17 @@ def wait_for(port: int, timeout: float = 30) -> None:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str] | None = None, cwd: Path = ROOT):
-    """Serve ``app`` (e.g. 'wsgi:app') on a free loopback port with the shared settings."""
+def gunicorn(
+    app: str, env: dict[str, str] | None = None, cwd: Path = ROOT, workers: int | None = None
+):
+    """Serve ``app`` (e.g. 'wsgi:app') on a free loopback port with the shared settings
+    (``workers`` sync workers instead of the shared 2, if given)."""
     port = free_port()
+    settings = [*GUNICORN]
+    if workers is not None:
+        settings[1] = str(workers)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{port}", app],
+        [sys.executable, "-m", "gunicorn", *settings, "--bind", f"127.0.0.1:{port}", app],
         cwd=cwd,
         env={**os.environ, **(env or {})},
     )

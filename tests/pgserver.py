@@ -34,7 +34,10 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # Tests skip fsync (nothing here must survive a power cut); a benchmark of writes asks
+        # for ``durable``, PostgreSQL's production defaults, so a commit waits for the disk.
+        self.durable = durable
         self.bindir = _bindir()
         self.port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="market-pg-"))
@@ -70,10 +73,10 @@ class ThrowawayPostgres:
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
             )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+        options += "-c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(
             "pg_ctl",
             "-D",
