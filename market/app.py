@@ -218,9 +218,11 @@ def register_template_helpers(app: Flask) -> None:
     from market import formatting
 
     app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.globals["number"] = formatting.number
     app.jinja_env.filters["vndate"] = formatting.date_vn
     app.jinja_env.filters["vndatetime"] = formatting.datetime_vn
     app.jinja_env.globals["current_locale"] = select_locale
+    app.jinja_env.globals["group_separator"] = formatting.group_separator
 
 
 def register_commands(app: Flask) -> None:

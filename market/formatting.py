@@ -17,14 +17,23 @@ def _locale() -> str:
         return "vi"
 
 
+def number(amount: int) -> str:
+    """``25000`` -> ``'25.000'`` in Vietnamese, ``'25,000'`` in English: the reader's own
+    thousands separator (an English voice reads "25.000" as twenty-five point zero)."""
+    grouped = f"{int(amount):,}"
+    return grouped.replace(",", ".") if _locale() == "vi" else grouped
+
+
+def group_separator() -> str:
+    """The thousands separator :func:`number` uses, for scripts that group as you type."""
+    return "." if _locale() == "vi" else ","
+
+
 def money(amount: int | None) -> str:
     """``25000`` -> ``'25.000 ₫'`` (dong have no minor unit)."""
     if amount is None:
         return "—"
-    grouped = f"{int(amount):,}"
-    if _locale() == "vi":
-        grouped = grouped.replace(",", ".")
-    return f"{grouped} ₫"
+    return f"{number(amount)} ₫"
 
 
 def date_vn(value: date | datetime | None) -> str:

@@ -21,12 +21,12 @@ from flask_login import current_user, login_required
 from market.auth.models import utcnow
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
+from market.formatting import number
 from market.markets.models import Stall
 from market.payments import queries, services
 from market.payments.forms import CollectForm, IntegrationForm, PayAmountForm
 from market.payments.models import PROVIDERS, CollectOrder
 from market.payments.schemas import OrderStatusSchema
-from market.payments.values import group
 from market.vietqr import bank_by_bin
 
 bp = Blueprint("payments", __name__)
@@ -88,7 +88,7 @@ def pay(market_code: str, stall_code: str):
             bank=bank,
             form=form,
             amount=amount,
-            amount_text=group(amount) if amount else None,
+            amount_text=number(amount) if amount else None,
             static_qr=_qr_url(stall),
             dynamic_qr=_qr_url(stall, amount=amount) if amount else None,
             qr_base=_qr_url(stall),
@@ -125,27 +125,27 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
     # (the same reference, so the second transfer adds to this order), or nothing once paid.
     due = max(amount - received, 0) if order.status == "short" else amount
     if order.status == "paid":
-        message = _("Đã nhận đủ %(amount)s đồng", amount=group(received))
-        speech = _("Đã nhận %(amount)s đồng", amount=group(received))
+        message = _("Đã nhận đủ %(amount)s đồng", amount=number(received))
+        speech = _("Đã nhận %(amount)s đồng", amount=number(received))
         shown_label = _("Đã nhận")
         shown = received
     elif order.status == "short":
-        missing = group(due)
+        missing = number(due)
         shown_label = _("Còn thiếu — khách quét mã để chuyển nốt")
         shown = due
         message = _(
             "CHƯA ĐỦ: mới nhận %(received)s đồng, còn thiếu %(missing)s đồng",
-            received=group(received),
+            received=number(received),
             missing=missing,
         )
         # Said aloud too, but never in words that could pass for "paid".
         speech = _(
             "Chưa đủ tiền. Mới nhận %(received)s đồng, còn thiếu %(missing)s đồng",
-            received=group(received),
+            received=number(received),
             missing=missing,
         )
     else:
-        message = _("Đang chờ khách chuyển %(amount)s đồng", amount=group(amount))
+        message = _("Đang chờ khách chuyển %(amount)s đồng", amount=number(amount))
         speech = None
         shown_label = _("Số tiền khách cần chuyển")
         shown = amount
@@ -157,11 +157,11 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
             "status": order.status,
             "amount": amount,
             "received_amount": received,
-            "amount_text": group(amount),
-            "received_text": group(received),
+            "amount_text": number(amount),
+            "received_text": number(received),
             "due_amount": 0 if order.status == "paid" else due,
             "shown_label": shown_label,
-            "shown_text": group(shown),
+            "shown_text": number(shown),
             "message": message,
             "speech": speech,
             "paid_at": order.paid_at,

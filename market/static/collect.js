@@ -18,7 +18,11 @@
   var startedAt = 0;
 
   function digits(text) { return (text || "").replace(/\D/g, "").replace(/^0+/, ""); }
-  function group(d) { return d.replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+  // The reader's thousands separator ("." in Vietnamese, "," in English), from the page.
+  function group(d) {
+    var separator = (input && input.dataset.group) || ".";
+    return d.replace(/\B(?=(\d{3})+(?!\d))/g, separator);
+  }
 
   // Browsers let a page make sound only after a tap: each tap here unlocks it for later.
   function unlockAudio() {

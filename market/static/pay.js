@@ -15,7 +15,9 @@
     var m = /^\d{1,3}([.,\s])\d{3}(\1\d{3})*$/.exec(t);
     return m ? parseInt(t.replace(/\D/g, ""), 10) : null;
   }
-  function group(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+  // The reader's thousands separator ("." in Vietnamese, "," in English), from the page.
+  var SEPARATOR = input.dataset.group || ".";
+  function group(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, SEPARATOR); }
 
   input.addEventListener("input", function () {
     clearTimeout(timer);

@@ -221,8 +221,16 @@ def test_collect_screen_speaks_english_after_a_switch_in_the_same_test(
     assert "Đang chờ khách chuyển" in _status(client, order_a)["message"]
     client.get("/lang/en")
     status = _status(client, order_a)
-    assert status["message"] == "Waiting for the shopper to transfer 200.000 dong"
-    assert status["shown_label"] == "Amount the shopper should transfer"
+    # English groups thousands with commas: a voice reads "200.000" as two hundred point zero.
+    assert status["message"] == "Waiting for the shopper to transfer 200,000 dong"
+    assert (status["shown_label"], status["shown_text"]) == (
+        "Amount the shopper should transfer",
+        "200,000",
+    )
+    assert post_sepay(client, sepay_body(31, content="A01 K7Q3")).status_code == 200
+    assert _status(client, order_a)["speech"] == "Received 200,000 dong"
+    # The keypad groups as it types, with the page's separator.
+    assert 'data-group=","' in client.get("/collect/TN-A/A-01").get_data(as_text=True)
 
 
 def test_pay_page_gives_pay_js_its_sentences_in_the_page_language(world, client):
@@ -232,6 +240,7 @@ def test_pay_page_gives_pay_js_its_sentences_in_the_page_language(world, client)
     client.get("/lang/en")
     html = client.get("/pay/TN-A/A-01?amount=25000").get_data(as_text=True)
     assert 'data-template="Scan to pay {amount} dong"' in html
+    assert "Scan to pay 25,000 dong" in html and 'data-group=","' in html
     assert "Quét" not in html
 
 
