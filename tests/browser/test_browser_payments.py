@@ -128,6 +128,8 @@ def _new_order(page, amount: str) -> tuple[str, object]:
     expect(page.locator("#order")).to_be_visible()
     reference = page.locator("#order-ref").inner_text().strip()
     payload = parse_payload(_decode_img(page, "#order-qr"))
+    # The order panel has its own "today's payments" link; the page's own one steps aside.
+    expect(page.get_by_role("link", name="Tiền đã nhận hôm nay")).to_have_count(1)
     return reference, payload
 
 
