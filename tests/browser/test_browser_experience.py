@@ -238,3 +238,26 @@ def test_merchant_guide_prints_on_one_a4_page_without_the_site_around_it(new_pag
     left, top, right, bottom = image.convert("L").point(lambda v: v < 200 and 255).getbbox()
     assert left >= 28 and top >= 28, (left, top)
     assert right <= image.width - 28 and bottom <= image.height - 28, (right, bottom)
+
+
+# --- amounts ----------------------------------------------------------------------------------
+
+ONE_LINE_AMOUNTS = """() => [...document.querySelectorAll(".summary dd.sub")].map((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return [el.textContent.trim(), lines.size];
+})"""
+
+
+@pytest.mark.parametrize(
+    ("user", "path"), [("admin", "/adoption/"), ("quanly", "/adoption/markets/TN-DONGQUANG")]
+)
+def test_an_amount_on_a_phone_never_breaks_before_its_currency_sign(new_page, shots, user, path):
+    page = new_page("phone", user=user)
+    page.goto(path)
+    amounts = page.evaluate(ONE_LINE_AMOUNTS)
+    shots(page, "amounts")
+    assert amounts, "no amount tiles on the page"
+    assert [text for text, lines in amounts if lines != 1] == []
+    assert_fits_a_phone(page, path)
