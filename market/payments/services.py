@@ -1,11 +1,12 @@
 """Use cases of the payments domain. Each public function commits once.
 
 Webhook ingest never answers "stored" for a notification that is not committed: it verifies,
-inserts under the (provider, event id) unique constraint, reconciles, commits, and only then
-returns. A repeated event hits the constraint and is reported as a duplicate (the caller still
-answers 200, so the sender stops retrying), and its effects are rolled back with it, so a
-retried or replayed notification is stored and counted once. When the database cannot be
-reached the caller gets :class:`StorageUnavailable` (503), so the sender retries later.
+reconciles, inserts under the (provider, event id) unique constraint together with its
+rollup and order credit, commits, and only then returns. A repeated event inserts nothing
+(ON CONFLICT DO NOTHING), so nothing else moves either, and it is reported as a duplicate
+(the caller still answers 200, so the sender stops retrying): a retried or replayed
+notification is stored and counted once. When the database cannot be reached the caller gets
+:class:`StorageUnavailable` (503), so the sender retries later.
 """
 
 from __future__ import annotations
