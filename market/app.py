@@ -66,12 +66,17 @@ def register_models() -> None:
     import market.stickers.models  # noqa: F401
 
 
-def register_extensions(app: Flask) -> None:
-    db.init_app(app)
+def prepare_engines(app: Flask) -> None:
+    """SQLite files in WAL mode, server connections pinged after idling (market/database.py)."""
     with app.app_context():
         for engine in db.engines.values():
             use_write_ahead_log(engine)
             ping_idle_connections(engine)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    prepare_engines(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -189,10 +194,7 @@ def register_webhook_app(app: Flask) -> None:
     ingest.url_map.converters["int"] = DatabaseIdConverter
     ingest.session_interface = NoSessions()
     db.init_app(ingest)  # a pool of its own, set up like the main app's
-    with ingest.app_context():
-        for engine in db.engines.values():
-            use_write_ahead_log(engine)
-            ping_idle_connections(engine)
+    prepare_engines(ingest)
     babel.init_app(ingest)  # no user, no session: the default language
     ingest.register_blueprint(webhooks_bp, url_prefix="")
     register_errorhandlers(ingest)

@@ -11,6 +11,8 @@ import secrets
 
 from flask_babel import gettext as _
 
+from market.formatting import number
+
 #: NAPAS 247's ceiling for one transfer, in dong; a QR asking for more could never be paid.
 NAPAS_LIMIT = 500_000_000
 
@@ -47,18 +49,11 @@ def parse_amount(raw: str | None) -> int:
         raise ValueError(_("Số tiền phải lớn hơn 0 đồng."))
     if amount > NAPAS_LIMIT:
         raise ValueError(
-            _("Số tiền tối đa cho một lần chuyển là %(limit)s đồng.", limit=group(NAPAS_LIMIT))
+            _("Số tiền tối đa cho một lần chuyển là %(limit)s đồng.", limit=number(NAPAS_LIMIT))
         )
     return amount
 
 
-def group(amount: int) -> str:
-    """25000 -> '25.000' (Vietnamese thousands separator), for speech and for screens.
-
-    >>> group(1250000)
-    '1.250.000'
-    """
-    return f"{amount:,}".replace(",", ".")
 
 
 def new_reference(stall_code: str) -> str:
