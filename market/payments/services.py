@@ -267,20 +267,9 @@ def _reconcile(
     return None, None
 
 
-_NOTIFICATION_COLUMNS = (
-    "provider",
-    "event_id",
-    "raw_body",
-    "received_at",
-    "transaction_at",
-    "account_number",
-    "amount",
-    "direction",
-    "content",
-    "reference_code",
-    "stall_id",
-    "order_id",
-    "match_status",
+#: Every column but the id: a notification is always stored whole.
+_NOTIFICATION_COLUMNS = tuple(
+    column.name for column in PaymentNotification.__table__.columns if column.name != "id"
 )
 
 
