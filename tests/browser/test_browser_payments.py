@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
+from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
 from market.payments.signatures import sign_sepay
 from market.vietqr import parse_payload
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.test_browser_a11y import BLOCKING, _describe
 
 pytestmark = pytest.mark.browser
 
@@ -309,5 +311,39 @@ def test_back_after_an_order_brings_the_keypad_back(browser, live_server):
         page.go_forward()
         expect(page.locator("#order")).to_be_visible()
         expect(page.locator("#order-shown-label")).to_contain_text("Số tiền khách cần chuyển")
+    finally:
+        context.close()
+
+
+def test_collect_screen_short_and_paid_states_pass_axe(browser, live_server, artifacts):
+    """The states a merchant sees after money arrives (red short, green paid) are screens of
+    their own, drawn by collect.js: axe-core checks each, at phone size."""
+    secret = _sepay_secret(browser, live_server, artifacts)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, base_url=live_server, bypass_csp=True
+    )
+    page = context.new_page()
+    axe = Axe()
+    try:
+        _login(page, live_server, "tieuthuong")
+        reference, payload = _new_order(page, "200000")
+        _notify(live_server, secret, 910031, account=payload.account, amount=200, content=reference)
+        expect(page.locator("#order")).to_have_class(re.compile("state-short"), timeout=20_000)
+        for state, event_id, amount in (("short", None, 0), ("paid", 910032, 199_800)):
+            if event_id is not None:
+                _notify(
+                    live_server,
+                    secret,
+                    event_id,
+                    account=payload.account,
+                    amount=amount,
+                    content=reference,
+                )
+                expect(page.locator("#order")).to_have_class(
+                    re.compile(f"state-{state}"), timeout=20_000
+                )
+            violations = axe.run(page).response["violations"]
+            blocking = [v for v in violations if v["impact"] in BLOCKING]
+            assert not blocking, f"axe-core on the {state} collect screen:\n{_describe(violations)}"
     finally:
         context.close()
