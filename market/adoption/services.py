@@ -21,7 +21,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     literal_column,
     select,
     text,
@@ -72,9 +71,10 @@ def received_payment_upserts(dialect: str, stored: CTE | None = None) -> tuple:
     :func:`received_payment_params`), built once per dialect: this runs on every webhook, and
     building an ON CONFLICT statement costs more than executing it.
 
-    With ``stored``, a CTE that yields a row only if the payment's notification was just
-    inserted, each upsert takes its row from it (and adds nothing otherwise), so PostgreSQL
-    can run the insert and both upserts as one statement (see market.payments.services)."""
+    With ``stored``, a CTE that yields the notification's row (its ``stall_id`` among its
+    columns) only if it was just inserted, each upsert takes its row and its stall from it
+    (and adds nothing for a duplicate or a payment of no stall), so PostgreSQL can run the
+    insert and both upserts as one statement (see market.payments.services)."""
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stall_id = bindparam("payment_stall_id", type_=Integer)
     day = bindparam("payment_day", type_=Date)
@@ -89,13 +89,15 @@ def received_payment_upserts(dialect: str, stored: CTE | None = None) -> tuple:
                 {key: owner, "day": day, "payments": 1, "amount": amount}
             )
         else:
-            # A notification only has a stall when it is a matched payment.
+            # A notification has a stall only when it is a matched payment.
+            matched = stored.c.stall_id
             if key == "stall_id":
-                source = select(stall_id, day, literal(1), amount).select_from(stored)
-                source = source.where(stall_id.is_not(None))
+                source = select(matched, day, literal_column("1"), amount).where(
+                    matched.is_not(None)
+                )
             else:
-                source = select(stalls.c.market_id, day, literal(1), amount).select_from(
-                    stored.join(stalls, stalls.c.id == stall_id)
+                source = select(stalls.c.market_id, day, literal_column("1"), amount).select_from(
+                    stored.join(stalls, stalls.c.id == matched)
                 )
             statement = insert_for(table).from_select([key, "day", "payments", "amount"], source)
         statements.append(

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, DateTime, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
@@ -15,7 +27,8 @@ from market.formatting import VN_TZ, to_local
 from market.markets.models import Market, Stall
 from market.merchants.models import PayeeAccount
 from market.payments.models import CollectOrder, PaymentNotification, WebhookIntegration
-from market.vietqr import bank_by_bin, build_payload
+from market.payments.values import squeeze
+from market.vietqr import all_banks, build_payload
 
 #: How far back a notification's content is searched for an open collect order's reference.
 ORDER_LOOKBACK = timedelta(days=2)
@@ -76,73 +89,120 @@ def integrations() -> dict[str, WebhookIntegration]:
 
 
 # --- reconciliation ----------------------------------------------------------------------------
+#
+# Which stall (and collect order) a notification is for is decided by the database, inside
+# the statement that stores it (market.payments.services): a notification costs one round
+# trip instead of a read and then a write, and the rule lives in one place for both
+# databases. The rule, in order:
+#
+# 1. the newest collect order, created within ORDER_LOOKBACK, of a stall whose current payee
+#    is the notified account (or sub-account), whose reference appears in the content once
+#    both are squeezed (banks rewrite transfer descriptions: case, spaces and punctuation go);
+# 2. else the stall, if exactly one stall's current payee is that account;
+# 3. else (one account behind several stalls: a merchant with two stalls, or the same number
+#    at two banks) the one stall among them whose payee bank is the bank the provider names;
+# 4. else no stall: "unmatched", for a person to review. Outgoing transfers are "ignored".
 
 
-@dataclass(frozen=True, slots=True)
-class PayeeCandidate:
-    """A stall whose current payee is the notified account, and its recent collect orders."""
+# Constants written into the SQL rather than bound: the statement is sent on every webhook, and
+# psycopg caches its parsing only for statements up to 4 kB (see the test that keeps it so).
+_EMPTY = literal_column("''")
+_SPACE = literal_column("' '")
+_COMMA = literal_column("','")
+_ONE = literal_column("1")
 
-    stall_id: int
-    bank_bin: str
-    orders: tuple[tuple[int, str], ...]  # (order id, reference), newest first
+
+def _is_bank_named(bank_bin, bins_param):
+    """SQL: the payee's BIN is one of ``bins_param`` (",970436,970415," or "")."""
+    return bins_param.contains(_COMMA + bank_bin + _COMMA)
 
 
-# Built once on the tables (not the mapped classes) and run on the ingest's connection: it
-# runs for every bank notification, and the ORM's statement handling would double its cost.
-_payee = PayeeAccount.__table__.c
-_order = CollectOrder.__table__.c
-_PAYEES_AND_ORDERS = (
-    select(_payee.stall_id, _payee.bank_bin, _order.id, _order.reference)
-    .select_from(PayeeAccount.__table__)
-    .outerjoin(
-        CollectOrder.__table__,
-        and_(
-            _order.stall_id == _payee.stall_id,
-            _order.created_at >= bindparam("since", type_=DateTime(timezone=True)),
-        ),
+def _match() -> Select:
+    """One row, (stall id or NULL, order id or NULL, match status), from the ``match_*``
+    parameters of :func:`match_params`."""
+    payee = PayeeAccount.__table__.c
+    order = CollectOrder.__table__.c
+    candidates = (
+        select(payee.stall_id, payee.bank_bin)
+        .where(
+            payee.is_current,
+            or_(
+                payee.account_number == bindparam("match_account", type_=String),
+                payee.account_number == bindparam("match_sub", type_=String),
+            ),
+        )
+        .cte("payees")
     )
-    # Two plain parameters, not an expanding IN: the SQL text never changes, so it stays
-    # compiled in SQLAlchemy's cache and prepared on the server.
-    .where(
-        _payee.is_current,
-        or_(
-            _payee.account_number == bindparam("account"), _payee.account_number == bindparam("sub")
-        ),
+    content = bindparam("match_content", type_=String)
+    # A reference is the stall part, one space and the random part (values.new_reference),
+    # so dropping the space squeezes it.
+    order_found = (
+        select(order.id, order.stall_id)
+        .join(candidates, candidates.c.stall_id == order.stall_id)
+        .where(
+            order.created_at >= bindparam("match_since", type_=DateTime(timezone=True)),
+            content != _EMPTY,
+            content.contains(func.replace(order.reference, _SPACE, _EMPTY)),
+        )
+        .order_by(order.id.desc())
+        .limit(_ONE)
+        .cte("named_order")
     )
-    .order_by(_payee.stall_id, _order.id.desc())
-    .limit(500)
-)
+    named = candidates.c.bank_bin
+    bins = bindparam("match_bins", type_=String)
+    only = func.count(func.distinct(candidates.c.stall_id)) == _ONE
+    stall = func.coalesce(
+        select(order_found.c.stall_id).scalar_subquery(),
+        select(case((only, func.min(candidates.c.stall_id)))).scalar_subquery(),
+        select(case((only, func.min(candidates.c.stall_id))))
+        .where(_is_bank_named(named, bins))
+        .scalar_subquery(),
+    )
+    picked = select(
+        stall.label("stall_id"), select(order_found.c.id).scalar_subquery().label("order_id")
+    ).cte("picked")
+    status = case(
+        (picked.c.stall_id.is_not(None), literal_column("'matched'")),
+        else_=bindparam("match_none", type_=String),
+    )
+    return select(picked.c.stall_id, picked.c.order_id, status.label("match_status"))
 
 
-def payees_and_orders(
-    connection: Connection, accounts: Iterable[str], since: datetime
-) -> list[PayeeCandidate]:
-    """Stalls whose current payee is one of these account numbers, each with its collect
-    orders created since ``since``: one query, as it runs once per bank notification."""
-    numbers = sorted({a for a in accounts if a})
-    if not numbers:
-        return []
-    rows = connection.execute(
-        _PAYEES_AND_ORDERS, {"account": numbers[0], "sub": numbers[-1], "since": since}
-    )
-    found: dict[int, tuple[str, list[tuple[int, str]]]] = {}
-    for stall_id, bank_bin, order_id, reference in rows:
-        _bin, orders = found.setdefault(stall_id, (bank_bin, []))
-        if order_id is not None:
-            orders.append((order_id, reference))
-    return [
-        PayeeCandidate(stall_id, bank_bin, tuple(orders))
-        for stall_id, (bank_bin, orders) in found.items()
+MATCH = _match()
+
+
+def match_params(
+    *, counted: bool, accounts: Iterable[str], content: str, bank: str, since: datetime
+) -> dict:
+    """The parameters of :data:`MATCH` for one notification. A transfer that does not count
+    (outgoing, or of no amount) is looked up under no account, so it matches nothing and is
+    "ignored"; one that counts and matches nothing is "unmatched"."""
+    numbers = sorted({a for a in accounts if a}) if counted else []
+    return {
+        # Two plain parameters, not an expanding IN: the SQL text never changes, so it stays
+        # compiled in SQLAlchemy's cache and prepared on the server. "" is no account number.
+        "match_account": numbers[0] if numbers else "",
+        "match_sub": numbers[-1] if numbers else "",
+        "match_content": squeeze(content),
+        "match_bins": bins_named(bank),
+        "match_since": since,
+        "match_none": "unmatched" if counted else "ignored",
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def bins_named(bank_text: str) -> str:
+    """The BINs of the bank(s) a provider's label ("Vietcombank", "VCB", "MBBank") names, as
+    ",970436," for :func:`_is_bank_named`; "" when it names none."""
+    label = (bank_text or "").casefold().replace(" ", "")
+    if not label:
+        return ""
+    bins = [
+        bank.bin
+        for bank in all_banks()
+        if label in (bank.code.casefold(), bank.short_name.casefold().replace(" ", ""))
     ]
-
-
-def bank_matches(bank_bin: str, bank_text: str) -> bool:
-    """Does a provider's bank label ("Vietcombank", "VCB", "MBBank") name this BIN's bank?"""
-    bank = bank_by_bin(bank_bin)
-    if bank is None or not bank_text:
-        return False
-    label = bank_text.casefold().replace(" ", "")
-    return label in {bank.code.casefold(), bank.short_name.casefold().replace(" ", "")}
+    return f",{','.join(bins)}," if bins else ""
 
 
 # --- the stall's day ---------------------------------------------------------------------------

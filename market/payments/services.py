@@ -32,8 +32,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
+    literal_column,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,7 +62,7 @@ from market.payments.models import (
     WebhookIntegration,
 )
 from market.payments.schemas import SCHEMAS, Transfer
-from market.payments.values import new_reference, squeeze
+from market.payments.values import new_reference
 
 #: A bank notification is a few hundred bytes; anything much larger is not one.
 MAX_WEBHOOK_BODY = 64 * 1024
@@ -183,7 +184,11 @@ def _storage() -> Iterator[Connection]:
     try:
         if engine.dialect.name == "postgresql":
             with engine.connect() as connection:
-                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+                # The webhook app's engine connects in autocommit mode already
+                # (market.app.register_webhook_app); switching one per request costs more.
+                if not connection.connection.dbapi_connection.autocommit:
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
         else:
             with sqlite_write_turn(engine), engine.begin() as connection:
                 yield connection
@@ -195,8 +200,6 @@ def _store(
     connection: Connection, transfer: Transfer, raw_body: bytes, now: datetime
 ) -> IngestResult:
     counted = transfer.direction == "in" and transfer.amount > 0
-    stall_id, order_id = _reconcile(connection, transfer, now) if counted else (None, None)
-    match_status = _match_status(counted, stall_id)
     transaction_at = transfer.transaction_at or now
     notification = {
         "provider": transfer.provider,
@@ -209,97 +212,76 @@ def _store(
         "direction": transfer.direction,
         "content": transfer.content[:2000],
         "reference_code": transfer.reference_code,
-        "stall_id": stall_id,
-        "order_id": order_id,
-        "match_status": match_status,
     }
-    rollup = received_payment_params(stall_id, transaction_at, transfer.amount)
-    credit = {"credited_order": order_id, "paid_amount": transfer.amount, "paid_now": now}
-    # One namespace for the whole statement: no key may be a column name of collect_orders,
+    # One namespace per part of the statement: no key may be a column name of collect_orders,
     # or SQLAlchemy would add it to the UPDATE's SET clause.
     params = {f"notification_{key}": value for key, value in notification.items()}
+    params |= queries.match_params(
+        counted=counted,
+        accounts=(transfer.account_number, transfer.sub_account),
+        content=transfer.content,
+        bank=transfer.bank,
+        since=now - queries.ORDER_LOOKBACK,
+    )
+    params |= received_payment_params(None, transaction_at, transfer.amount)
+    params |= {"paid_amount": transfer.amount, "paid_now": now}
     dialect = connection.dialect.name
     # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
     # (rollup, order) moves either, and it is answered as a duplicate.
-    statement = _store_statement(dialect)
-    stored = connection.execute(statement, params | rollup | credit).first() is not None
-    if stored and dialect != "postgresql":  # PostgreSQL did these in the same statement
-        if match_status == "matched":
+    stored = connection.execute(_store_statement(dialect), params).first()
+    if stored is None:
+        return IngestResult(transfer.event_id, duplicate=True, match_status=None)
+    stall_id, order_id, match_status = stored
+    if dialect != "postgresql":  # PostgreSQL did these in the same statement
+        if stall_id is not None:
             stage_received_payment(stall_id, transaction_at, transfer.amount, connection)
         if order_id is not None:
-            connection.execute(_credit_order_statement(), credit)
-    return IngestResult(transfer.event_id, duplicate=not stored, match_status=match_status)
+            connection.execute(_credit_order_statement(), params | {"credited_order": order_id})
+    return IngestResult(transfer.event_id, duplicate=False, match_status=match_status)
 
 
-def _match_status(counted: bool, stall_id: int | None) -> str:
-    if not counted:
-        return "ignored"
-    return "matched" if stall_id is not None else "unmatched"
-
-
-def _reconcile(
-    connection: Connection, transfer: Transfer, now: datetime
-) -> tuple[int | None, int | None]:
-    """(stall id, collect order id) for an incoming transfer; (None, None) if no single stall
-    pays into its account. The order's reference is looked for in the content, ignoring case,
-    spaces and punctuation, since banks rewrite transfer descriptions."""
-    candidates = queries.payees_and_orders(
-        connection, [transfer.account_number, transfer.sub_account], now - queries.ORDER_LOOKBACK
-    )
-    if not candidates:
-        return None, None
-    content = squeeze(transfer.content)
-    if content:
-        orders = sorted(
-            ((order_id, c.stall_id, ref) for c in candidates for order_id, ref in c.orders),
-            reverse=True,
-        )
-        for order_id, stall_id, reference in orders:
-            if squeeze(reference) in content:
-                return stall_id, order_id
-    if len(candidates) == 1:
-        return candidates[0].stall_id, None
-    # One account behind several stalls (a merchant with two stalls, or the same number at
-    # two banks): the bank may tell them apart; otherwise a person has to.
-    by_bank = [c.stall_id for c in candidates if queries.bank_matches(c.bank_bin, transfer.bank)]
-    if len(by_bank) == 1:
-        return by_bank[0], None
-    return None, None
-
-
-#: Every column but the id: a notification is always stored whole.
+#: Every column the notification's own values fill (the match fills the rest; the id is the
+#: database's): a notification is always stored whole.
+_MATCHED_COLUMNS = ("stall_id", "order_id", "match_status")
 _NOTIFICATION_COLUMNS = tuple(
-    column.name for column in PaymentNotification.__table__.columns if column.name != "id"
+    column.name
+    for column in PaymentNotification.__table__.columns
+    if column.name != "id" and column.name not in _MATCHED_COLUMNS
 )
 
 
 @functools.cache
 def _store_statement(dialect: str):
-    """Insert a notification unless its (provider, event id) is stored already, returning its
-    id (no row for a duplicate).
+    """Match a notification to its stall and order (queries.MATCH) and insert it, unless its
+    (provider, event id) is stored already; returns its stall id, order id and match status
+    (no row for a duplicate).
 
     On PostgreSQL the same statement also adds a matched payment to the adoption rollups and
     credits its collect order: data-modifying CTEs that take their row from the insert's, so
-    for a duplicate they do nothing, and the whole is one atomic statement. SQLite has no
-    data-modifying CTEs; :func:`_store` runs those parts after it, in its transaction."""
+    for a duplicate they do nothing, and the whole is one atomic statement and one round
+    trip. SQLite has no data-modifying CTEs; :func:`_store` runs those parts after it, in its
+    transaction."""
     table = PaymentNotification.__table__
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    match = queries.MATCH.subquery("matched")
+    values = select(
+        *(
+            bindparam(f"notification_{name}", type_=table.c[name].type).label(name)
+            for name in _NOTIFICATION_COLUMNS
+        ),
+        *(match.c[name] for name in _MATCHED_COLUMNS),
+    ).where(true())  # SQLite reads "SELECT … ON CONFLICT" as a join's ON without a WHERE
     statement = (
         insert_for(table)
-        .values(
-            {
-                name: bindparam(f"notification_{name}", type_=table.c[name].type)
-                for name in _NOTIFICATION_COLUMNS
-            }
-        )
+        .from_select([*_NOTIFICATION_COLUMNS, *_MATCHED_COLUMNS], values)
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        .returning(table.c.id)
+        .returning(*(table.c[name] for name in _MATCHED_COLUMNS))
     )
     if dialect != "postgresql":
         return statement
     stored = statement.cte("stored")
     stall_day, market_day = received_payment_upserts(dialect, stored)
-    return select(stored.c.id).add_cte(
+    return select(*(stored.c[name] for name in _MATCHED_COLUMNS)).add_cte(
         stall_day.cte("stall_day"),
         market_day.cte("market_day"),
         _credit_order_statement(stored).cte("credited"),
@@ -308,24 +290,26 @@ def _store_statement(dialect: str):
 
 @functools.cache
 def _credit_order_statement(stored: CTE | None = None):
-    """Add a payment to an order in one statement, so concurrent payments both count (only if
-    ``stored``, the notification's insert, yielded a row)."""
+    """Add a payment to an order in one statement, so concurrent payments both count: the
+    order ``credited_order``, or with ``stored`` (the notification's insert) the order it was
+    matched to, if it was inserted."""
     order = CollectOrder.__table__.c
     received = order.received_amount + bindparam("paid_amount", type_=BigInteger)
     paid = received >= order.amount
     now = bindparam("paid_now", type_=DateTime(timezone=True))
-    statement = (
+    if stored is None:
+        which = bindparam("credited_order", type_=Integer)
+    else:
+        which = select(stored.c.order_id).scalar_subquery()
+    return (
         update(CollectOrder.__table__)
-        .where(order.id == bindparam("credited_order", type_=Integer))
+        .where(order.id == which)
         .values(
             received_amount=received,
-            status=case((paid, "paid"), else_="short"),
+            status=case((paid, literal_column("'paid'")), else_=literal_column("'short'")),
             paid_at=case((and_(paid, order.paid_at.is_(None)), now), else_=order.paid_at),
         )
     )
-    if stored is not None:
-        statement = statement.where(exists(select(stored.c.id)))
-    return statement
 
 
 # --- collect mode ------------------------------------------------------------------------------

@@ -54,8 +54,6 @@ def parse_amount(raw: str | None) -> int:
     return amount
 
 
-
-
 def new_reference(stall_code: str) -> str:
     """A short order reference for a transfer's purpose: the stall code without punctuation,
     a space and 4 random characters, e.g. ``A01 K7Q3`` (at most 25 ASCII characters)."""

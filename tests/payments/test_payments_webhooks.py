@@ -13,7 +13,7 @@ from market.extensions import db
 from market.formatting import VN_TZ
 from market.markets.models import Stall
 from market.merchants.models import PayeeAccount
-from market.payments import queries
+from market.payments import queries, services
 from market.payments.models import CollectOrder, PaymentNotification
 from market.payments.signatures import sign_sepay
 from tests.payments.conftest import (
@@ -269,7 +269,11 @@ def test_crediting_an_order_changes_only_what_it_received(world, integrations, o
     assert post_sepay(client, body).get_json()["duplicate"] is True
     db.session.expire_all()
     order = db.session.get(CollectOrder, order_a.id)
-    assert (order.amount, order.stall_id, order.reference) == (200_000, world.stall_a.id, "A01 K7Q3")
+    assert (order.amount, order.stall_id, order.reference) == (
+        200_000,
+        world.stall_a.id,
+        "A01 K7Q3",
+    )
     assert (order.status, order.received_amount) == ("short", 200)
 
 
@@ -309,7 +313,128 @@ def test_account_shared_by_two_stalls_needs_the_order_or_a_review(world, integra
     assert (second.match_status, second.stall_id, second.order_id) == ("matched", twin.id, order.id)
 
 
+def _twin_of_stall_a(world, *, bank_bin):
+    """A second stall of merchant A whose payee is the same account number as stall A's."""
+    twin = Stall(
+        market_id=world.market_a.id, code="A-02", status="active", merchant=world.merchant_a
+    )
+    db.session.add(twin)
+    db.session.flush()
+    db.session.add(
+        PayeeAccount(
+            stall_id=twin.id,
+            bank_bin=bank_bin,
+            account_number="0011001234567",
+            holder_name="NGUYEN THI HOA",
+            verified_at=db.func.now(),
+        )
+    )
+    db.session.commit()
+    return twin
+
+
+@pytest.mark.parametrize(
+    ("gateway", "expected"),
+    [("Vietcombank", "stall_a"), ("VCB", "stall_a"), ("MB Bank", "twin"), ("Ngan hang X", None)],
+)
+def test_same_number_at_two_banks_is_told_apart_by_the_bank(
+    world, integrations, client, gateway, expected
+):
+    twin = _twin_of_stall_a(world, bank_bin="970422")  # MB; stall A's payee is at Vietcombank
+    body = sepay_body(1106, amount=10_000) | {"gateway": gateway}
+    assert post_sepay(client, body).status_code == 200
+    [row] = _rows()
+    stall_id = {"stall_a": world.stall_a.id, "twin": twin.id, None: None}[expected]
+    assert (row.stall_id, row.match_status) == (
+        stall_id,
+        "matched" if expected else "unmatched",
+    )
+    assert _today(world.stall_a)[0] == (10_000 if expected == "stall_a" else 0)
+
+
+def test_payment_into_a_sub_account_finds_its_stall(world, integrations, client):
+    # SePay reports the virtual account a payment went to as subAccount.
+    body = sepay_body(1107, amount=15_000, account="9999000011") | {"subAccount": "101867123456"}
+    assert post_sepay(client, body).status_code == 200
+    [row] = _rows()
+    assert (row.stall_id, row.match_status) == (world.stall_b.id, "matched")
+    assert _today(world.stall_b) == (15_000, 1)
+
+
+def test_newest_order_named_in_the_content_is_the_one_credited(world, integrations, client):
+    old = CollectOrder(
+        stall_id=world.stall_a.id,
+        reference="A01 OLD1",
+        amount=5_000,
+        created_at=utcnow() - timedelta(minutes=5),
+    )
+    new = CollectOrder(stall_id=world.stall_a.id, reference="A01 NEW2", amount=5_000)
+    db.session.add_all([old, new])
+    db.session.commit()
+    body = sepay_body(1108, amount=5_000, content="A01 OLD1 A01 NEW2")
+    assert post_sepay(client, body).status_code == 200
+    [row] = _rows()
+    assert row.order_id == new.id
+    db.session.expire_all()
+    assert (
+        db.session.get(CollectOrder, new.id).status,
+        db.session.get(CollectOrder, old.id).status,
+    ) == (
+        "paid",
+        "pending",
+    )
+
+
+def test_order_older_than_the_lookback_is_not_credited(world, integrations, client):
+    stale = CollectOrder(
+        stall_id=world.stall_a.id,
+        reference="A01 GONE",
+        amount=5_000,
+        created_at=utcnow() - queries.ORDER_LOOKBACK - timedelta(minutes=1),
+    )
+    db.session.add(stale)
+    db.session.commit()
+    assert post_sepay(client, sepay_body(1109, amount=5_000, content="A01 GONE")).status_code == 200
+    [row] = _rows()
+    assert (row.stall_id, row.order_id, row.match_status) == (world.stall_a.id, None, "matched")
+    db.session.expire_all()
+    assert db.session.get(CollectOrder, stale.id).status == "pending"
+
+
+def test_a_former_payee_account_no_longer_receives(world, integrations, client):
+    # Stall B's payee changes to a new account: money into the old one is not B's any more.
+    world.payee_b.is_current = False
+    db.session.flush()
+    db.session.add(
+        PayeeAccount(
+            stall=world.stall_b,
+            bank_bin="970415",
+            account_number="101867999999",
+            holder_name="TRAN VAN BINH",
+            verified_at=db.func.now(),
+        )
+    )
+    db.session.commit()
+    assert post_sepay(client, sepay_body(1110, account="101867123456")).status_code == 200
+    assert post_sepay(client, sepay_body(1111, account="101867999999")).status_code == 200
+    old, current = _rows()
+    assert (old.stall_id, old.match_status) == (None, "unmatched")
+    assert (current.stall_id, current.match_status) == (world.stall_b.id, "matched")
+
+
 def test_payments_index_exists_for_the_dashboard(app):
     names = {ix.name for ix in PaymentNotification.__table__.indexes}
     assert {"ix_payment_notifications_stall_at", "ix_payment_notifications_transaction_at"} <= names
     assert db.session.scalar(select(func.count(PaymentNotification.id))) == 0
+
+
+def test_the_ingest_statement_stays_within_psycopgs_parse_cache():
+    # psycopg converts a statement's %(name)s placeholders in Python, and caches the result
+    # only for statements up to a size; above it, every webhook paid for parsing its 4 kB of
+    # SQL again (a quarter of the worker's time per notification, bench/bench_webhooks.py).
+    from psycopg import _queries
+    from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
+
+    compiled = services._store_statement("postgresql").compile(dialect=pg_psycopg.dialect())
+    assert len(str(compiled)) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
