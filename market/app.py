@@ -139,16 +139,24 @@ CSP = "; ".join(
 
 
 def register_security_headers(app: Flask) -> None:
+    headers = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if app.config["SESSION_COOKIE_SECURE"]:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    defaults = tuple((name.lower(), name, value) for name, value in headers)
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+        # One pass over what the response has (a view may have set its own), not a search
+        # per header: this runs on every response, the webhooks' included.
+        present = {name.lower() for name, _value in response.headers}
+        for lowered, name, value in defaults:
+            if lowered not in present:
+                response.headers.add(name, value)
         return response
 
 

@@ -34,10 +34,12 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, settings: dict[str, str] | None = None) -> None:
         # Tests skip fsync (nothing here must survive a power cut); a benchmark of writes asks
         # for ``durable``, PostgreSQL's production defaults, so a commit waits for the disk.
+        # ``settings`` are more server settings (name -> value), e.g. from docs/deploy.md.
         self.durable = durable
+        self.settings = dict(settings or {})
         self.bindir = _bindir()
         self.port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="market-pg-"))
@@ -77,6 +79,8 @@ class ThrowawayPostgres:
         options += "-c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c full_page_writes=off"
+        for name, value in self.settings.items():
+            options += f" -c {name}={value}"
         self._run(
             "pg_ctl",
             "-D",

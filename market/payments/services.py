@@ -164,19 +164,21 @@ def ingest_notification(
     except signatures.SignatureError as exc:
         raise WebhookRefused() from exc
     transfer: Transfer = SCHEMAS[provider].load(payload)
+    params = _store_params(transfer, raw_body, now)
     with _storage() as connection:
-        return _store(connection, transfer, raw_body, now)
+        return _store(connection, transfer, params)
 
 
 @contextmanager
 def _storage() -> Iterator[Connection]:
     """A connection of its own for one webhook, outside the request's ORM session.
 
-    On PostgreSQL it is in autocommit mode: the reconcile read needs no transaction, and the
-    write is a single statement (see :func:`_store_statement`), atomic by itself and
-    committed when it returns, so a notification costs two round trips instead of BEGIN,
-    five statements and COMMIT. On SQLite (in-process, no round trips) the write is an
-    ordinary transaction, committed when the block ends.
+    On PostgreSQL it is in autocommit mode: the write is a single statement (see
+    :func:`_store_statement`), atomic by itself and committed when it returns, so a
+    notification costs one round trip instead of BEGIN, six statements and COMMIT. On SQLite
+    (in-process, no round trips) the write is an ordinary transaction, committed when the
+    block ends; the connection is taken from the pool before this worker's turn to write,
+    so the turn lasts only as long as the statements and the commit.
 
     Any database failure, the connection, the read or the commit, becomes
     :class:`StorageUnavailable` (503), so the sender retries."""
@@ -190,15 +192,15 @@ def _storage() -> Iterator[Connection]:
                     connection = connection.execution_options(isolation_level="AUTOCOMMIT")
                 yield connection
         else:
-            with sqlite_write_turn(engine), engine.begin() as connection:
+            with engine.connect() as connection, sqlite_write_turn(engine), connection.begin():
                 yield connection
     except (DBAPIError, PoolTimeout) as exc:
         raise StorageUnavailable() from exc
 
 
-def _store(
-    connection: Connection, transfer: Transfer, raw_body: bytes, now: datetime
-) -> IngestResult:
+def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[str, Any]:
+    """Everything :func:`_store_statement` needs for one notification, worked out before
+    the write (on SQLite, before this worker's turn to write)."""
     counted = transfer.direction == "in" and transfer.amount > 0
     transaction_at = transfer.transaction_at or now
     notification = {
@@ -225,6 +227,10 @@ def _store(
     )
     params |= received_payment_params(None, transaction_at, transfer.amount)
     params |= {"paid_amount": transfer.amount, "paid_now": now}
+    return params
+
+
+def _store(connection: Connection, transfer: Transfer, params: dict[str, Any]) -> IngestResult:
     dialect = connection.dialect.name
     # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
     # (rollup, order) moves either, and it is answered as a duplicate.
@@ -234,6 +240,7 @@ def _store(
     stall_id, order_id, match_status = stored
     if dialect != "postgresql":  # PostgreSQL did these in the same statement
         if stall_id is not None:
+            transaction_at = params["notification_transaction_at"]
             stage_received_payment(stall_id, transaction_at, transfer.amount, connection)
         if order_id is not None:
             connection.execute(_credit_order_statement(), params | {"credited_order": order_id})
