@@ -193,6 +193,10 @@ def _storage() -> Iterator[Connection]:
                 yield connection
         else:
             with engine.connect() as connection, sqlite_write_turn(engine), connection.begin():
+                # The driver opens a transaction by itself only before a statement that
+                # starts with INSERT, UPDATE, DELETE or REPLACE; the store statement starts
+                # with WITH, and would otherwise commit alone, before its rollup.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield connection
     except (DBAPIError, PoolTimeout) as exc:
         raise StorageUnavailable() from exc

@@ -196,34 +196,38 @@ def test_signed_body_that_is_not_json_is_refused(integrations, client):
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("failing", ["write", "commit"])
+@pytest.mark.parametrize("failing", ["write", "rollup", "commit"])
 def test_database_failure_answers_503_and_stores_nothing(world, integrations, client, failing):
-    """The database fails the notification's write (or, on SQLite, its COMMIT; PostgreSQL's
-    write is one autocommit statement, so its commit is the write): 503, nothing stored or
-    counted, and the sender's retry lands once."""
+    """The database fails the notification's write, the rollup written with it, or (on
+    SQLite) their COMMIT: 503, nothing stored or counted, and the sender's retry lands once.
+    On PostgreSQL all three are one autocommit statement, so its commit is the write."""
     # Every engine: the webhooks have an app (and a connection pool) of their own.
     engine = Engine
     if failing == "commit" and db.engine.dialect.name == "postgresql":
         pytest.skip("the write is a single autocommit statement: no separate COMMIT to fail")
+    table = "stall_day_payments" if failing == "rollup" else "payment_notifications"
+    wrote = set()
 
     def fail_the_write(conn, cursor, statement, parameters, context, executemany):
-        if "INSERT INTO payment_notifications" in statement:
-            raise conn.dialect.loaded_dbapi.OperationalError("server closed the connection")
+        if f"INSERT INTO {table}" in statement:
+            wrote.add(id(conn.connection.dbapi_connection))
+            if failing != "commit":
+                raise conn.dialect.loaded_dbapi.OperationalError("server closed the connection")
 
     def fail_the_commit(conn):
-        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        # Only the commit of the transaction that stored the notification (an integration's
+        # settings are read in a transaction of their own first).
+        if id(conn.connection.dbapi_connection) in wrote:
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    if failing == "write":
-        event.listen(engine, "before_cursor_execute", fail_the_write)
-    else:
-        event.listen(engine, "commit", fail_the_commit)
+    event.listen(engine, "before_cursor_execute", fail_the_write)
+    event.listen(engine, "commit", fail_the_commit)
     try:
         response = post_sepay(client, sepay_body(1010))
     finally:
-        if failing == "write":
-            event.remove(engine, "before_cursor_execute", fail_the_write)
-        else:
-            event.remove(engine, "commit", fail_the_commit)
+        event.remove(engine, "before_cursor_execute", fail_the_write)
+        event.remove(engine, "commit", fail_the_commit)
+    assert wrote, "the failure was never injected"
     assert response.status_code == 503
     assert response.get_json()["error"]["status"] == 503
     assert _rows() == []
