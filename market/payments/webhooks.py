@@ -18,9 +18,13 @@ from market.payments import services
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
 
-#: The two answers, written once: a bank's burst is thousands of these.
+#: The two answers, written once (a bank's burst is thousands of these), byte for byte what
+#: ``jsonify`` wrote: compact, keys sorted, a final newline.
 _ANSWERS = {
-    duplicate: json.dumps({"duplicate": duplicate, "success": True}).encode()
+    duplicate: json.dumps(
+        {"duplicate": duplicate, "success": True}, separators=(",", ":"), sort_keys=True
+    ).encode()
+    + b"\n"
     for duplicate in (False, True)
 }
 
