@@ -17,6 +17,7 @@ from market.auth import permissions
 from market.errors import Conflict, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.api import payee_out, stall_or_404
+from market.markets.models import Stall
 from market.merchants import queries, services
 from market.merchants.models import Merchant, PayeeAccount
 from market.merchants.schemas import (
@@ -39,8 +40,12 @@ STALL = "/markets/<code>/stalls/<stall_code>"
 ID = "int(min=1, max=2147483647)"
 
 
-def merchant_out(merchant: Merchant) -> dict:
+def merchant_out(merchant: Merchant, stalls: list[Stall] | None = None) -> dict:
+    """A merchant as the API shows it; ``stalls`` when the caller loaded them already (a
+    page of merchants loads all their stalls in one query)."""
     user = api_user()
+    if stalls is None:
+        stalls = queries.merchant_stalls(merchant)
     return {
         "id": merchant.id,
         "full_name": merchant.full_name,
@@ -51,7 +56,7 @@ def merchant_out(merchant: Merchant) -> dict:
         "created_at": merchant.created_at,
         "stalls": [
             {"market": stall.market.code, "code": stall.code}
-            for stall in queries.merchant_stalls(merchant)
+            for stall in stalls
             if permissions.can_view_stall(user, stall)
         ],
     }
@@ -73,7 +78,9 @@ def _no_payee() -> NotFound:
 )
 def list_merchants(query: dict):
     page = queries.merchant_list(api_user(), **query)
-    return page_of(page, [merchant_out(merchant) for (merchant,) in page.items])
+    merchants = [merchant for (merchant,) in page.items]
+    stalls = queries.stalls_of_merchants(merchant.id for merchant in merchants)
+    return page_of(page, [merchant_out(merchant, stalls[merchant.id]) for merchant in merchants])
 
 
 @bp.get(f"/merchants/<{ID}:merchant_id>")

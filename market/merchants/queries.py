@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import contains_eager
 
 from market.auth.models import User
 from market.extensions import db
@@ -46,11 +49,22 @@ def visible_merchant(user: User, merchant_id: int) -> Merchant | None:
 
 
 def merchant_stalls(merchant: Merchant) -> list[Stall]:
-    return list(
-        db.session.scalars(
-            select(Stall)
-            .join(Market, Market.id == Stall.market_id)
-            .where(Stall.merchant_id == merchant.id)
-            .order_by(Market.code, Stall.code)
-        )
+    return stalls_of_merchants([merchant.id])[merchant.id]
+
+
+def stalls_of_merchants(merchant_ids: Iterable[int]) -> dict[int, list[Stall]]:
+    """Each merchant's stalls, with their markets loaded, ordered by market and stall code:
+    one query for a whole page of merchants (not one per merchant and per market)."""
+    found: dict[int, list[Stall]] = {merchant_id: [] for merchant_id in merchant_ids}
+    if not found:
+        return found
+    stalls = db.session.scalars(
+        select(Stall)
+        .join(Stall.market)
+        .options(contains_eager(Stall.market))
+        .where(Stall.merchant_id.in_(list(found)))
+        .order_by(Market.code, Stall.code)
     )
+    for stall in stalls:
+        found[stall.merchant_id].append(stall)
+    return found

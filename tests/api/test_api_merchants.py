@@ -1,9 +1,10 @@
 """Merchants, payee accounts and QR payloads through the API."""
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 from market.audit.models import AuditLog
 from market.extensions import db
+from market.markets.models import Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.vietqr import parse_payload
 
@@ -73,6 +74,39 @@ def test_merchant_list_filters_by_name_phone_and_market(world, api):
         "0987654321"
     ]
     assert api.get("/merchants?market=TN-B", as_="manager").get_json()["total"] == 0
+
+
+def _statements_for(api, path, as_="admin"):
+    api.get(path, as_=as_)  # the token is made and first used (both written) before counting
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        response = api.get(path, as_=as_)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return response.get_json(), len(seen)
+
+
+def test_merchant_list_costs_the_same_statements_for_2_or_12_merchants(world, api):
+    few, statements = _statements_for(api, "/merchants")
+    assert few["total"] == 2
+    for n in range(10):
+        merchant = Merchant(full_name=f"Người bán {n}", phone=f"09000000{n:02d}", consent=True)
+        market = world.market_a if n % 2 else world.market_b
+        db.session.add(Stall(market=market, code=f"Z-{n:02d}", merchant=merchant, status="active"))
+    db.session.commit()
+    many, statements_now = _statements_for(api, "/merchants")
+    assert many["total"] == 12
+    assert statements_now == statements
+    # Each merchant still lists exactly its own stalls, with their market.
+    listed = {m["phone"]: m["stalls"] for m in many["items"]}
+    assert listed["0900000003"] == [{"market": "TN-A", "code": "Z-03"}]
+    assert listed["0900000004"] == [{"market": "TN-B", "code": "Z-04"}]
 
 
 def test_payee_change_needs_the_current_id_and_keeps_history(world, api):
