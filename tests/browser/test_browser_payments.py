@@ -296,6 +296,36 @@ def test_money_arriving_after_half_an_hour_still_turns_the_screen_green(
         context.close()
 
 
+def test_the_collect_screen_asks_at_once_when_it_comes_back_on(browser, live_server, artifacts):
+    # A phone slows the timers of a screen that is off; when the merchant looks again, the
+    # screen must ask for news at once, not at the next (slow) poll.
+    secret = _sepay_secret(browser, live_server, artifacts)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    page.clock.install()
+    try:
+        _login(page, live_server, "tieuthuong")
+        reference, payload = _new_order(page, "20000")
+        page.clock.fast_forward("31:00")  # polling every 15 s by now
+        page.clock.run_for(5_000)
+        # Stop the page's time: no timer fires from here on, as on a phone with the screen off.
+        now = page.evaluate("Date.now()")
+        page.clock.pause_at(datetime.fromtimestamp((now + 2_000) / 1000, tz=ZoneInfo("UTC")))
+        page.wait_for_timeout(1_000)  # a question already on its way comes back first
+        _notify(
+            live_server, secret, 910031, account=payload.account, amount=20_000, content=reference
+        )
+        order = page.locator("#order")
+        page.wait_for_timeout(3_000)
+        assert "state-paid" not in (order.get_attribute("class") or ""), "it asked by itself"
+        # The screen comes back on (the page is visible again).
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(order).to_have_class(re.compile("state-paid"), timeout=10_000)
+        expect(page.locator("#order-message")).to_contain_text("Đã nhận đủ 20.000 đồng")
+    finally:
+        context.close()
+
+
 def test_back_after_an_order_brings_the_keypad_back(browser, live_server):
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
     page = context.new_page()
