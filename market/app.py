@@ -198,7 +198,7 @@ def register_webhook_app(app: Flask) -> None:
             **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
             "pool_size": 1,
             "max_overflow": 4,
-            # Ingest reads, then writes in one statement (market.payments.services._storage).
+            # A notification is one statement, atomic by itself (market.payments.services).
             "isolation_level": "AUTOCOMMIT",
         }
     ingest.url_map.converters["int"] = DatabaseIdConverter

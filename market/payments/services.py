@@ -229,6 +229,7 @@ def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[st
         bank=transfer.bank,
         since=now - queries.ORDER_LOOKBACK,
     )
+    # The rollups' day and amount; their stall is the one the match finds.
     params |= received_payment_params(None, transaction_at, transfer.amount)
     params |= {"paid_amount": transfer.amount, "paid_now": now}
     return params
