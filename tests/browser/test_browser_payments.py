@@ -313,7 +313,7 @@ def test_the_collect_screen_asks_at_once_when_it_comes_back_on(browser, live_ser
         page.clock.pause_at(datetime.fromtimestamp((now + 2_000) / 1000, tz=ZoneInfo("UTC")))
         page.wait_for_timeout(1_000)  # a question already on its way comes back first
         _notify(
-            live_server, secret, 910031, account=payload.account, amount=20_000, content=reference
+            live_server, secret, 910041, account=payload.account, amount=20_000, content=reference
         )
         order = page.locator("#order")
         page.wait_for_timeout(3_000)
