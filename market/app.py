@@ -14,7 +14,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market import config as market_config
-from market.database import ping_idle_connections, use_write_ahead_log
+from market.database import enforce_foreign_keys, ping_idle_connections, use_write_ahead_log
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 from market.routing import DatabaseIdConverter
 
@@ -67,9 +67,11 @@ def register_models() -> None:
 
 
 def prepare_engines(app: Flask) -> None:
-    """SQLite files in WAL mode, server connections pinged after idling (market/database.py)."""
+    """SQLite files in WAL mode and checking foreign keys, server connections pinged after
+    idling (market/database.py)."""
     with app.app_context():
         for engine in db.engines.values():
+            enforce_foreign_keys(engine)
             use_write_ahead_log(engine)
             ping_idle_connections(engine)
 

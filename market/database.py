@@ -39,6 +39,25 @@ PING_AFTER_IDLE = 1.0
 _RETURNED = "market.returned_at"
 
 
+def enforce_foreign_keys(engine: Engine) -> None:
+    """Have SQLite check foreign keys, as PostgreSQL does, on every connection.
+
+    SQLite ignores them unless each connection asks (``PRAGMA foreign_keys``): a payee account
+    could name a stall that is gone, and ``ON DELETE CASCADE`` / ``SET NULL`` would do nothing
+    on the embedded default while they act in production. Migrations turn it off while they
+    rebuild tables, and check the whole file before they finish (migrations/env.py)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys(dbapi_connection, record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+
 def use_write_ahead_log(engine: Engine) -> None:
     """Switch a SQLite database file to WAL when the app first connects to it."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):

@@ -41,13 +41,32 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
     with target_db.engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_db.metadata,
-            **conf_args,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The app has SQLite check foreign keys (market/database.py). A migration that
+            # rebuilds a table (batch mode) drops the old one, and with the check on, dropping
+            # a table deletes its rows first: rows pointing at them would be refused or, with
+            # ON DELETE CASCADE, deleted. So off while migrating (outside a transaction, or
+            # SQLite ignores it), and the whole file checked before the connection goes back.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_db.metadata,
+                **conf_args,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"rows point at rows that do not exist: {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

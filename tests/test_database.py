@@ -1,15 +1,20 @@
 """How the app uses its connections (market/database.py): SQLite files in WAL mode with every
-commit synced, and pooled PostgreSQL connections pinged only after sitting idle."""
+commit synced and foreign keys checked, and pooled PostgreSQL connections pinged only after
+sitting idle."""
 
 from __future__ import annotations
 
 import time
 
+import flask_migrate
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import IntegrityError
 
 from market.database import PING_AFTER_IDLE
 from market.extensions import db
+from market.markets.models import Market, Stall
+from market.merchants.models import Merchant
 
 
 def test_sqlite_file_is_in_wal_mode_and_every_commit_is_synced(app, db_kind):
@@ -19,6 +24,54 @@ def test_sqlite_file_is_in_wal_mode_and_every_commit_is_synced(app, db_kind):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         # FULL (2): a notification answered "stored" survives a power cut, not only a crash.
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def _market_with_stall_of(merchant: Merchant) -> tuple[Market, Stall]:
+    market = Market(code="FK-01", name="Chợ thử khóa ngoại", district="Phổ Yên")
+    stall = Stall(market=market, code="K-01", merchant=merchant)
+    db.session.add_all([market, stall])
+    db.session.commit()
+    return market, stall
+
+
+def _a_stall_of_no_market_is_refused() -> None:
+    db.session.add(Stall(market_id=999_999, code="K-01"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(select(Stall.id)) is None
+
+
+def test_a_row_pointing_at_nothing_is_refused_on_both_databases(app):
+    # Before, SQLite took it silently while PostgreSQL refused it.
+    _a_stall_of_no_market_is_refused()
+
+
+def test_deleting_acts_on_what_points_at_it_as_on_postgresql(app):
+    merchant = Merchant(full_name="Người bán thử", phone="0912000111")
+    market, stall = _market_with_stall_of(merchant)
+    stall_id = stall.id
+    # ON DELETE SET NULL: the stall stays, without its merchant.
+    db.session.execute(text("DELETE FROM merchants WHERE id = :id"), {"id": merchant.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Stall, stall_id).merchant_id is None
+    # ON DELETE CASCADE: the market's stalls go with it.
+    db.session.execute(text("DELETE FROM markets WHERE id = :id"), {"id": market.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Stall, stall_id) is None
+
+
+def test_migrating_hands_back_connections_that_check_foreign_keys(app, db_kind):
+    if db_kind != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL always checks them")
+    # Migrations turn the check off on their connection while they rebuild tables
+    # (migrations/env.py); the pool must not hand that connection out still unchecked.
+    flask_migrate.upgrade()
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    _a_stall_of_no_market_is_refused()
 
 
 def _backend_pid(engine) -> int:
