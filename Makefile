@@ -52,6 +52,7 @@ run: install
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install-dev system-deps lint
 	@$(BIN)/pytest; rc=$$?; \

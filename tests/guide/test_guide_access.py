@@ -2,8 +2,16 @@
 
 import pytest
 
-ROLES = ["anonymous", "admin", "manager", "helper", "merchant", "manager_b", "helper_b",
-         "merchant_b"]
+ROLES = [
+    "anonymous",
+    "admin",
+    "manager",
+    "helper",
+    "merchant",
+    "manager_b",
+    "helper_b",
+    "merchant_b",
+]
 
 MATRIX = [
     ("guide.staff", "GET", "/guide/", {"admin", "manager", "helper", "manager_b", "helper_b"}),
@@ -12,8 +20,9 @@ MATRIX = [
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("endpoint", "method", "url", "allowed"), MATRIX,
-                         ids=[u for _e, _m, u, _a in MATRIX])
+@pytest.mark.parametrize(
+    ("endpoint", "method", "url", "allowed"), MATRIX, ids=[u for _e, _m, u, _a in MATRIX]
+)
 def test_access(world, client, auth, role, endpoint, method, url, allowed):
     if role != "anonymous":
         auth.login(role)

@@ -104,6 +104,8 @@ MATRIX = [
     ("markets.audit_log", "GET", "/markets/TN-A/audit", None, MANAGERS_A),
     ("merchants.my_stalls", "GET", "/me/", None, {"merchant", "merchant_b"}),
 ]
+
+
 def _state():
     return (
         db.session.scalar(select(func.count(PayeeAccount.id))),

@@ -245,8 +245,9 @@ def test_a_manager_cannot_confirm_their_own_payee_change(world, client, auth):
     assert client.post(f"/markets/TN-A/stalls/A-01/payee/{new.id}/verify").status_code == 302
     assert db.session.get(PayeeAccount, new.id).verified_by_id == world.users["manager2"].id
     # The province may confirm any change, even its own.
-    admin_change = services.set_payee(world.users["admin"], world.stall_a,
-                                      **dict(NEW, account_number="303030303030"))
+    admin_change = services.set_payee(
+        world.users["admin"], world.stall_a, **dict(NEW, account_number="303030303030")
+    )
     assert services.verify_payee(world.users["admin"], admin_change).verified
 
 
