@@ -24,14 +24,17 @@ by themselves (tests/scaleout/test_recovery.py).
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql import Executable
 
 #: Seconds a pooled connection may sit unused before it is pinged on its next checkout.
 PING_AFTER_IDLE = 1.0
@@ -124,3 +127,54 @@ def sqlite_write_turn(engine: Engine) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+class DriverStatement:
+    """A Core statement compiled once for a dialect and run on the driver's own cursor.
+
+    ``Connection.execute`` works out the statement's cache key on every call (for a large
+    statement, a nested tuple hashed each time), builds an execution context and wraps the
+    result. For the one statement a bank's burst of webhooks runs thousands of times, that
+    was about a quarter of the worker's time per notification (bench/bench_webhooks.py). This
+    keeps what matters of it: the SQL and the order of its parameters are SQLAlchemy's own
+    compilation, and values go through the column types' bind processors, as they would
+    there. What it does not do: fire the engine's statement events, or turn the driver's
+    errors into SQLAlchemy's (the caller handles those, and invalidates a connection that
+    the server dropped: market.payments.services)."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise ValueError("a statement whose SQL changes per execution cannot be prepared")
+        self.sql: str = compiled.string
+        self._compiled = compiled
+        # The names in the order of the SQL's "?" (SQLite), or None for named parameters.
+        self._positions = compiled.positiontup
+        self._processors: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.bind_processor(dialect)
+            if processor is not None:
+                self._processors[name] = processor
+
+    def parameters(self, values: dict[str, Any]) -> dict[str, Any] | list[Any]:
+        bound = self._compiled.construct_params(values)
+        for name, processor in self._processors.items():
+            if name in bound:
+                bound[name] = processor(bound[name])
+        if self._positions is None:
+            return bound
+        return [bound[name] for name in self._positions]
+
+    def execute(self, cursor: Any, values: dict[str, Any]) -> list[Any]:
+        """Run on ``cursor`` (a driver cursor) with ``values`` by parameter name; returns the
+        rows it returns, all of them: SQLite refuses to commit while a statement that
+        returns rows has not been read to its end, and SQLAlchemy compiles some inserts
+        with a RETURNING of their own (for the primary key it would report)."""
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.fetchall() if cursor.description is not None else []
+
+
+@functools.lru_cache(maxsize=64)
+def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
+    """``statement`` compiled for ``dialect`` (each engine has its own), once."""
+    return DriverStatement(statement, dialect)

@@ -15,8 +15,6 @@ import functools
 import json
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +24,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
-    Connection,
     DateTime,
     Integer,
     and_,
@@ -38,18 +35,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.selectable import CTE
 
-from market.adoption.services import (
-    received_payment_params,
-    received_payment_upserts,
-    stage_received_payment,
-)
+from market.adoption.services import received_payment_params, received_payment_upserts
 from market.audit import services as audit
 from market.auth.models import User, utcnow
-from market.database import sqlite_write_turn
+from market.database import driver_statement, sqlite_write_turn
 from market.errors import DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import Stall
@@ -119,8 +113,11 @@ def _credentials(provider: str) -> _Credentials:
     cache = integrations_cache(current_app)
     hit = cache.get(provider)
     if hit is None or time.monotonic() - hit[0] > INTEGRATION_TTL:
-        with _storage() as connection:
-            found = queries.credentials(provider, connection)
+        try:
+            with db.engine.connect() as connection:
+                found = queries.credentials(provider, connection)
+        except (DBAPIError, PoolTimeout) as exc:
+            raise StorageUnavailable() from exc
         usable = found is not None and found[2]
         hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
         cache[provider] = hit
@@ -164,42 +161,89 @@ def ingest_notification(
     except signatures.SignatureError as exc:
         raise WebhookRefused() from exc
     transfer: Transfer = SCHEMAS[provider].load(payload)
-    params = _store_params(transfer, raw_body, now)
-    with _storage() as connection:
-        return _store(connection, transfer, params)
+    stored = _store(_store_params(transfer, raw_body, now))
+    if stored is None:
+        return IngestResult(transfer.event_id, duplicate=True, match_status=None)
+    return IngestResult(transfer.event_id, duplicate=False, match_status=stored[2])
 
 
-@contextmanager
-def _storage() -> Iterator[Connection]:
-    """A connection of its own for one webhook, outside the request's ORM session.
+def _store(params: dict[str, Any]) -> tuple | None:
+    """Store one notification with its rollups and order credit, committed when this
+    returns: (stall id, order id, match status), or None for a duplicate.
 
-    On PostgreSQL it is in autocommit mode: the write is a single statement (see
-    :func:`_store_statement`), atomic by itself and committed when it returns, so a
-    notification costs one round trip instead of BEGIN, six statements and COMMIT. On SQLite
-    (in-process, no round trips) the write is an ordinary transaction, committed when the
-    block ends; the connection is taken from the pool before this worker's turn to write,
-    so the turn lasts only as long as the statements and the commit.
-
-    Any database failure, the connection, the read or the commit, becomes
-    :class:`StorageUnavailable` (503), so the sender retries."""
+    It runs on a pooled connection's driver, below SQLAlchemy's Connection
+    (market.database.DriverStatement): the statements are built with SQLAlchemy and compiled
+    once, and this is the hot path of a bank's burst. Any database failure, taking the
+    connection, a statement or the commit, rolls back and becomes :class:`StorageUnavailable`
+    (503), so the sender retries; a connection the server dropped is discarded, not handed
+    to the next webhook."""
     engine = db.engine
+    dialect = engine.dialect
     try:
-        if engine.dialect.name == "postgresql":
-            with engine.connect() as connection:
-                # The webhook app's engine connects in autocommit mode already
-                # (market.app.register_webhook_app); switching one per request costs more.
-                if not connection.connection.dbapi_connection.autocommit:
-                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                yield connection
-        else:
-            with engine.connect() as connection, sqlite_write_turn(engine), connection.begin():
-                # The driver opens a transaction by itself only before a statement that
-                # starts with INSERT, UPDATE, DELETE or REPLACE; the store statement starts
-                # with WITH, and would otherwise commit alone, before its rollup.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-                yield connection
+        pooled = engine.raw_connection()
     except (DBAPIError, PoolTimeout) as exc:
         raise StorageUnavailable() from exc
+    driver = pooled.dbapi_connection
+    try:
+        if dialect.name == "postgresql":
+            return _write_postgresql(driver, dialect, params)
+        with sqlite_write_turn(engine):
+            return _write_sqlite(driver, dialect, params)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, driver, None):
+            pooled.invalidate(exc)
+        raise StorageUnavailable() from exc
+    finally:
+        pooled.close()  # back to the pool (which rolls back whatever is left open)
+
+
+def _write_postgresql(driver: Any, dialect: Dialect, params: dict[str, Any]) -> tuple | None:
+    # One statement, atomic by itself: the webhook app's engine connects in autocommit mode
+    # (market.app.register_webhook_app), so it is committed when it returns.
+    statement = driver_statement(_store_statement("postgresql"), dialect)
+    try:
+        with driver.cursor() as cursor:
+            rows = statement.execute(cursor, params)
+        stored = rows[0] if rows else None
+        if not driver.autocommit:  # the main app's engine (a command, a test)
+            _commit(driver)
+    except BaseException:
+        if not driver.autocommit and not driver.closed:
+            driver.rollback()
+        raise
+    return stored
+
+
+def _write_sqlite(driver: Any, dialect: Dialect, params: dict[str, Any]) -> tuple | None:
+    # SQLite has no data-modifying CTEs: the rollups and the order credit follow the insert
+    # in its transaction. Begun explicitly: the driver opens one by itself only before a
+    # statement that starts with INSERT, UPDATE, DELETE or REPLACE, and the store statement
+    # starts with WITH.
+    cursor = driver.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+        rows = driver_statement(_store_statement("sqlite"), dialect).execute(cursor, params)
+        stored = rows[0] if rows else None
+        if stored is not None:
+            stall_id, order_id, _status = stored
+            if stall_id is not None:
+                for upsert in received_payment_upserts("sqlite"):
+                    rollup = params | {"payment_stall_id": stall_id}
+                    driver_statement(upsert, dialect).execute(cursor, rollup)
+            if order_id is not None:
+                credit = params | {"credited_order": order_id}
+                driver_statement(_credit_order_statement(), dialect).execute(cursor, credit)
+        _commit(driver)
+    except BaseException:
+        driver.rollback()
+        raise
+    finally:
+        cursor.close()
+    return stored
+
+
+def _commit(driver: Any) -> None:
+    driver.commit()
 
 
 def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[str, Any]:
@@ -235,23 +279,6 @@ def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[st
     return params
 
 
-def _store(connection: Connection, transfer: Transfer, params: dict[str, Any]) -> IngestResult:
-    dialect = connection.dialect.name
-    # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
-    # (rollup, order) moves either, and it is answered as a duplicate.
-    stored = connection.execute(_store_statement(dialect), params).first()
-    if stored is None:
-        return IngestResult(transfer.event_id, duplicate=True, match_status=None)
-    stall_id, order_id, match_status = stored
-    if dialect != "postgresql":  # PostgreSQL did these in the same statement
-        if stall_id is not None:
-            transaction_at = params["notification_transaction_at"]
-            stage_received_payment(stall_id, transaction_at, transfer.amount, connection)
-        if order_id is not None:
-            connection.execute(_credit_order_statement(), params | {"credited_order": order_id})
-    return IngestResult(transfer.event_id, duplicate=False, match_status=match_status)
-
-
 #: Every column the notification's own values fill (the match fills the rest; the id is the
 #: database's): a notification is always stored whole.
 _MATCHED_COLUMNS = ("stall_id", "order_id", "match_status")
@@ -271,7 +298,7 @@ def _store_statement(dialect: str):
     On PostgreSQL the same statement also adds a matched payment to the adoption rollups and
     credits its collect order: data-modifying CTEs that take their row from the insert's, so
     for a duplicate they do nothing, and the whole is one atomic statement and one round
-    trip. SQLite has no data-modifying CTEs; :func:`_store` runs those parts after it, in its
+    trip. SQLite has no data-modifying CTEs; :func:`_write_sqlite` runs those parts after it, in its
     transaction."""
     table = PaymentNotification.__table__
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert

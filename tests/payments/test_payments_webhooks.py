@@ -5,10 +5,10 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, func, select, text
 
 from market.auth.models import utcnow
+from market.database import DriverStatement
 from market.extensions import db
 from market.formatting import VN_TZ
 from market.markets.models import Stall
@@ -200,37 +200,36 @@ def test_signed_body_that_is_not_json_is_refused(integrations, client):
 
 
 @pytest.mark.parametrize("failing", ["write", "rollup", "commit"])
-def test_database_failure_answers_503_and_stores_nothing(world, integrations, client, failing):
-    """The database fails the notification's write, the rollup written with it, or (on
-    SQLite) their COMMIT: 503, nothing stored or counted, and the sender's retry lands once.
-    On PostgreSQL all three are one autocommit statement, so its commit is the write."""
-    # Every engine: the webhooks have an app (and a connection pool) of their own.
-    engine = Engine
+def test_database_failure_answers_503_and_stores_nothing(
+    world, integrations, client, failing, monkeypatch
+):
+    """The driver fails the notification's write, the rollup written with it, or (on SQLite)
+    their COMMIT: 503, nothing stored or counted, and the sender's retry lands once. On
+    PostgreSQL all three are one autocommit statement, so its commit is the write."""
     if failing == "commit" and db.engine.dialect.name == "postgresql":
         pytest.skip("the write is a single autocommit statement: no separate COMMIT to fail")
+    driver_error = db.engine.dialect.loaded_dbapi.OperationalError
     table = "stall_day_payments" if failing == "rollup" else "payment_notifications"
-    wrote = set()
+    injected = []
+    real_execute = DriverStatement.execute
 
-    def fail_the_write(conn, cursor, statement, parameters, context, executemany):
-        if f"INSERT INTO {table}" in statement:
-            wrote.add(id(conn.connection.dbapi_connection))
-            if failing != "commit":
-                raise conn.dialect.loaded_dbapi.OperationalError("server closed the connection")
+    def execute(statement, cursor, values):
+        if failing != "commit" and f"INSERT INTO {table}" in statement.sql:
+            injected.append(statement.sql)
+            raise driver_error("server closed the connection")
+        return real_execute(statement, cursor, values)
 
-    def fail_the_commit(conn):
-        # Only the commit of the transaction that stored the notification (an integration's
-        # settings are read in a transaction of their own first).
-        if id(conn.connection.dbapi_connection) in wrote:
-            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+    def commit(driver):
+        # Only after the statements ran on that connection: their effects are in it.
+        injected.append("COMMIT")
+        raise driver_error("disk I/O error")
 
-    event.listen(engine, "before_cursor_execute", fail_the_write)
-    event.listen(engine, "commit", fail_the_commit)
-    try:
-        response = post_sepay(client, sepay_body(1010))
-    finally:
-        event.remove(engine, "before_cursor_execute", fail_the_write)
-        event.remove(engine, "commit", fail_the_commit)
-    assert wrote, "the failure was never injected"
+    monkeypatch.setattr(DriverStatement, "execute", execute)
+    if failing == "commit":
+        monkeypatch.setattr(services, "_commit", commit)
+    response = post_sepay(client, sepay_body(1010))
+    monkeypatch.undo()
+    assert injected, "the failure was never injected"
     assert response.status_code == 503
     assert response.get_json()["error"]["status"] == 503
     assert _rows() == []
@@ -239,6 +238,30 @@ def test_database_failure_answers_503_and_stores_nothing(world, integrations, cl
     assert post_sepay(client, sepay_body(1010)).status_code == 200
     assert len(_rows()) == 1
     assert _today(world.stall_a) == (200_000, 1)
+
+
+def test_a_connection_the_server_dropped_fails_one_webhook_and_the_next_lands(
+    app, world, integrations, client, db_kind, db_url
+):
+    """The database ends the webhook worker's connection between two notifications (a
+    restart, a fail-over), sooner than the idle ping would notice: that notification is
+    answered 503 (the bank retries it), and the connection is discarded, not handed to the
+    next one."""
+    if db_kind != "postgresql":
+        pytest.skip("a server connection can go away; a SQLite file cannot")
+    assert post_sepay(client, sepay_body(1020)).status_code == 200
+    with app.extensions["market.webhook_app"].app_context(), db.engine.connect() as connection:
+        # The one the webhook just used (a sync worker's pool keeps one).
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    time.sleep(0.1)  # gone, and well within the idle time after which a connection is pinged
+    assert post_sepay(client, sepay_body(1021)).status_code == 503
+    assert post_sepay(client, sepay_body(1021)).status_code == 200
+    assert post_sepay(client, sepay_body(1022)).status_code == 200
+    assert sorted(r.event_id for r in _rows()) == ["1020", "1021", "1022"]
 
 
 # --- collect orders -------------------------------------------------------------------------
