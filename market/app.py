@@ -202,6 +202,9 @@ def register_webhook_app(app: Flask) -> None:
             "max_overflow": 4,
             # A notification is one statement, atomic by itself (market.payments.services).
             "isolation_level": "AUTOCOMMIT",
+            # So no transaction is ever left open to roll back when a connection goes back to
+            # the pool: skip that call (SQLAlchemy's advice for autocommit engines).
+            "pool_reset_on_return": None,
         }
     ingest.url_map.converters["int"] = DatabaseIdConverter
     ingest.session_interface = NoSessions()

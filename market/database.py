@@ -146,13 +146,19 @@ class DriverStatement:
         compiled = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise ValueError("a statement whose SQL changes per execution cannot be prepared")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # Values SQLAlchemy works out per execution (a column's Python-side default or
+            # onupdate): run here they would be NULL, so such a statement is refused.
+            raise ValueError("a statement that needs a column's Python-side default")
         self.sql: str = compiled.string
         self._compiled = compiled
         # The names in the order of the SQL's "?" (SQLite), or None for named parameters.
         self._positions = compiled.positiontup
         self._processors: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
-            processor = bind.type.bind_processor(dialect)
+            # The dialect's own type (SQLite's DATETIME writes its text format; the generic
+            # DateTime would leave the value to the driver's adapter, in another format).
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._processors[name] = processor
 

@@ -5,13 +5,14 @@ sitting idle."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import bindparam, create_engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from market.database import PING_AFTER_IDLE
+from market.database import PING_AFTER_IDLE, DriverStatement
 from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import Merchant
@@ -121,3 +122,69 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(pings, db_
     # The ping finds it dead; the request gets a fresh connection instead of an error.
     assert _backend_pid(db.engine) != first
     assert len(pings) >= 1
+
+
+def test_a_driver_statement_stores_what_sqlalchemy_would(app):
+    # Compiled by SQLAlchemy, run on the driver's cursor (the webhook's hot path): the same
+    # parameters in the SQL's order (SQLite's are positional), through the column types'
+    # bind processors (SQLite stores dates and times as text), so the ORM reads back the
+    # values it was given.
+    statement = insert(Market.__table__).values(
+        code=bindparam("code"),
+        name=bindparam("name"),
+        district=bindparam("name"),  # one parameter in two places
+        commune=bindparam("empty"),
+        address=bindparam("empty"),
+        status=bindparam("status"),
+        launch_date=bindparam("day"),
+        created_at=bindparam("at"),
+    )
+    prepared = DriverStatement(statement, db.engine.dialect)
+    at = datetime(2026, 11, 27, 2, 30, 15, 123456, tzinfo=UTC)
+    pooled = db.engine.raw_connection()
+    try:
+        cursor = pooled.dbapi_connection.cursor()
+        prepared.execute(
+            cursor,
+            {
+                "code": "DS-01",
+                "name": "Chợ Đồng Hỷ",
+                "empty": "",
+                "status": "live",
+                "day": date(2026, 1, 5),
+                "at": at,
+            },
+        )
+        cursor.close()
+        pooled.dbapi_connection.commit()
+    finally:
+        pooled.close()
+    # Stored as the ORM stores the same values (on SQLite, the very same text).
+    db.session.add(
+        Market(
+            code="DS-00", name="Chợ", district="Chợ", launch_date=date(2026, 1, 5), created_at=at
+        )
+    )
+    db.session.commit()
+    stored = db.session.execute(
+        text("SELECT created_at, launch_date FROM markets ORDER BY code")
+    ).all()
+    assert stored[0] == stored[1]
+    market = db.session.scalar(select(Market).where(Market.code == "DS-01"))
+    assert (market.name, market.district, market.launch_date) == (
+        "Chợ Đồng Hỷ",
+        "Chợ Đồng Hỷ",
+        date(2026, 1, 5),
+    )
+    assert market.created_at.replace(tzinfo=UTC) == at
+
+
+def test_a_statement_the_driver_alone_would_get_wrong_is_refused(app):
+    # An expanding IN writes its SQL per execution; a column left to its Python-side
+    # default (markets.commune, created_at) gets its value from SQLAlchemy per execution.
+    expanding = select(Market.id).where(Market.code.in_(bindparam("codes", expanding=True)))
+    with pytest.raises(ValueError, match="changes per execution"):
+        DriverStatement(expanding, db.engine.dialect)
+    defaults = insert(Market.__table__).values(code="DS-02", name="Chợ", district="Phú Lương")
+    with pytest.raises(ValueError, match="Python-side default"):
+        DriverStatement(defaults, db.engine.dialect)

@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -238,6 +238,15 @@ def test_database_failure_answers_503_and_stores_nothing(
     assert post_sepay(client, sepay_body(1010)).status_code == 200
     assert len(_rows()) == 1
     assert _today(world.stall_a) == (200_000, 1)
+
+
+def test_a_payment_at_midnight_counts_on_the_day_it_starts(world, integrations, client):
+    # Stored as the app stores every time (on SQLite, its text form), so the day's bounds
+    # compare with it exactly: midnight belongs to the day it starts, not the one before.
+    body = sepay_body(1030, amount=45_000, when="2026-11-27 00:00:00")
+    assert post_sepay(client, body).status_code == 200
+    assert queries.received_payments(world.stall_a, date(2026, 11, 27)).total == 45_000
+    assert queries.received_payments(world.stall_a, date(2026, 11, 26)).total == 0
 
 
 def test_a_connection_the_server_dropped_fails_one_webhook_and_the_next_lands(
