@@ -25,46 +25,58 @@ varies with the host's other tenants (up to 23% in a round here), and a round wi
 steal measures low.
 ``--verbose`` prints every round.
 
-Measured 2026-11-27 on the 2-core dev box, 4 sync workers, 5 rounds of 5 s:
+Measured 2026-11-27 (session 4) on the 2-core dev box, 4 sync workers, 5 rounds of 5 s, the
+last full run:
 
     database             hello rps  webhook rps   ratio   p99     steal (hello / webhook)
-    sqlite                    2482          487    0.19   41 ms   1% / 1%
-    postgresql                2573          529    0.20   52 ms   1% / 1%
-    postgresql-nofsync        2841          753    0.26   42 ms   0% / 0%
+    sqlite                    2855          699    0.23   32 ms   0% / 0%
+    postgresql                3024          670    0.22   55 ms   0% / 1%
+    postgresql-nofsync        2604          769    0.30   45 ms   1% / 1%
 
-Earlier the same day: 0.15 / 0.17 / 0.22; before that (2 workers) SQLite 0.08 (p99 358 ms)
-and PostgreSQL with fsync off 0.17. Rounds of one run vary by ±0.03 (more when the host
-steals: a SQLite round with 23% steal measured 0.11).
+Three runs of the same code: SQLite 0.23-0.25, PostgreSQL 0.21-0.24, fsync off 0.30-0.31
+(one run before the last change, which formats SQLite's times as the ORM does, measured
+0.27 / 0.25 / 0.30). Rounds of one run vary by ±0.03, more when the host steals. Before this
+session: 0.16 / 0.21 / 0.27 (session 3 ended at 0.19 / 0.20 / 0.26; before that, SQLite
+0.08 and PostgreSQL with fsync off 0.17).
 
-The 0.25 target is met for the app's own cost (fsync off) but NOT with production
-durability, on either database. What changed, and what is left:
+So the 0.25 target is met for the app's own cost (fsync off) and reached in some runs with
+production durability, but NOT reliably, on either database. What changed, and what is left:
 
+* The webhook's statements run on the pooled connection's driver (``DriverStatement`` in
+  market/database.py): built with SQLAlchemy Core and compiled once per engine, values put
+  through the dialect's bind processors, but not through ``Connection.execute``, whose
+  per-call work (the statement's cache key, hashed on every call, the execution context,
+  the result) was about a quarter of the worker's time per notification. On SQLite the
+  whole write turn (BEGIN IMMEDIATE, the statements, COMMIT) is on the driver, so a turn is
+  shorter: SQLite 0.16 → 0.24 in one step.
+* A provider's time ("2023-03-25 14:02:37") is read with ``datetime.fromisoformat`` once a
+  strict pattern says it is exactly that form: strptime was most of the schema's load.
 * PostgreSQL, one round trip per webhook (was nine, then two): the matching rule (current
   payee of the account or sub-account, newest collect order named in the content, bank
   tie-break) is SQL in the statement that stores the notification (market/payments/
   queries.py), and data-modifying CTEs add it to both rollups and credit its order. The
-  statement is kept under psycopg's 4 kB query-parse cache: above it (as the first draft
-  was) psycopg re-parsed 4 kB of SQL in Python on every webhook, a quarter of the worker's
-  time (tests/payments/test_payments_webhooks.py keeps it under). The webhook app's engine
-  connects in autocommit, instead of switching per request. ``pool_pre_ping`` gave way to a
-  ping after 1 s idle (market/database.py).
+  statement is kept under psycopg's 4 kB query-parse cache (tests/payments/
+  test_payments_webhooks.py keeps it under). The webhook app's engine connects in
+  autocommit. ``pool_pre_ping`` gave way to a ping after 1 s idle (market/database.py).
 * The webhooks are served by a lean Flask app mounted in the main one
-  (``register_webhook_app``): no session, login, CSRF or rate-limiter hooks, which were a
-  third of a request this small. Its answer is written once, not JSON-encoded per request.
-* SQLite: WAL instead of the rollback journal; webhook writers take turns on an OS file lock
-  instead of SQLite's sleeping busy handler (p99 358 → ~55 ms), and a turn covers only the
-  statements and the commit (parameters and the pooled connection come before it).
-* Left, per webhook (per-process CPU accounting under this bench): the worker ~2 ms of CPU
-  against ~0.6 ms for hello (SQLAlchemy's execution and psycopg ~0.6 ms, then Flask,
-  marshmallow), PostgreSQL ~0.6 ms, and with fsync on ~0.3 ms more in PostgreSQL plus what
-  the hypervisor steals. SQLite writes one at a time, and every commit is synced inside
-  that turn. Levers not taken: relaxing durability (``synchronous_commit = off``, SQLite
-  ``synchronous = NORMAL``: a notification answered 200 could be lost in a power cut, and the
-  bank would not resend it; measured, ``synchronous_commit = off`` alone reaches only the
-  fsync-off figure); running the statement on the driver's cursor below SQLAlchemy
-  (measured +10 % on PostgreSQL, not enough to reach the target durably); group commit
-  (many notifications per fsync), which needs requests to share a process (threaded workers,
-  under which hello itself gained ~35 % here from keep-alive) or a single writer process.
+  (``register_webhook_app``): no session, login, CSRF or rate-limiter hooks. Its answer is
+  written once, not JSON-encoded per request.
+* SQLite: WAL; webhook writers take turns on an OS file lock instead of SQLite's sleeping
+  busy handler (p99 358 → ~30-50 ms).
+* Left, per webhook (per-process CPU accounting under this bench): the worker ~1.6-2 ms of
+  CPU against ~0.55 ms for hello. In a profile of the worker, gunicorn's request handling
+  and Flask's (both as in hello) are over half of it, psycopg ~15 %, marshmallow ~10 %.
+  PostgreSQL ~0.55-0.8 ms (its statement alone ~0.33 ms against ~0.09 ms for SELECT 1).
+  Durability costs about a quarter here: fsync off measures 0.30.
+* Tried and not kept (measured): a single writer process that stores notifications in
+  batches (group commit across the sync workers): SQLite 0.20-0.26, PostgreSQL worse
+  (0.14-0.18; batches averaged 1.5 notifications, and the writer waits on each round trip); PostgreSQL's own group commit
+  (``commit_delay`` 200 µs, ``commit_siblings`` 1): 0.22 against 0.21 with defaults, within
+  noise; ``plan_cache_mode``: the statement already runs on a generic plan; PostgreSQL over
+  its Unix socket instead of TCP: within noise; SQLite ``synchronous = NORMAL`` gave +8 %
+  before this session's change and is not durable (a notification answered 200 could be
+  lost in a power cut, and the bank would not resend it), nor is ``synchronous_commit =
+  off``.
 """
 
 from __future__ import annotations
