@@ -161,6 +161,8 @@ def ingest_notification(
     except signatures.SignatureError as exc:
         raise WebhookRefused() from exc
     transfer: Transfer = SCHEMAS[provider].load(payload)
+    # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
+    # (rollups, order) moves either, and it is answered as a duplicate.
     stored = _store(_store_params(transfer, raw_body, now))
     if stored is None:
         return IngestResult(transfer.event_id, duplicate=True, match_status=None)
@@ -194,7 +196,7 @@ def _store(params: dict[str, Any]) -> tuple | None:
             pooled.invalidate(exc)
         raise StorageUnavailable() from exc
     finally:
-        pooled.close()  # back to the pool (which rolls back whatever is left open)
+        pooled.close()  # back to the pool, nothing left open: committed or rolled back
 
 
 def _write_postgresql(driver: Any, dialect: Dialect, params: dict[str, Any]) -> tuple | None:
@@ -298,8 +300,8 @@ def _store_statement(dialect: str):
     On PostgreSQL the same statement also adds a matched payment to the adoption rollups and
     credits its collect order: data-modifying CTEs that take their row from the insert's, so
     for a duplicate they do nothing, and the whole is one atomic statement and one round
-    trip. SQLite has no data-modifying CTEs; :func:`_write_sqlite` runs those parts after it, in its
-    transaction."""
+    trip. SQLite has no data-modifying CTEs; :func:`_write_sqlite` runs those parts after it,
+    in its transaction."""
     table = PaymentNotification.__table__
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     match = queries.MATCH.subquery("matched")
