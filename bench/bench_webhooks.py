@@ -70,13 +70,13 @@ production durability, but NOT reliably, on either database. What changed, and w
   Durability costs about a quarter here: fsync off measures 0.30.
 * Tried and not kept (measured): a single writer process that stores notifications in
   batches (group commit across the sync workers): SQLite 0.20-0.26, PostgreSQL worse
-  (0.14-0.18; batches averaged 1.5 notifications, and the writer waits on each round trip); PostgreSQL's own group commit
-  (``commit_delay`` 200 µs, ``commit_siblings`` 1): 0.22 against 0.21 with defaults, within
-  noise; ``plan_cache_mode``: the statement already runs on a generic plan; PostgreSQL over
-  its Unix socket instead of TCP: within noise; SQLite ``synchronous = NORMAL`` gave +8 %
-  before this session's change and is not durable (a notification answered 200 could be
-  lost in a power cut, and the bank would not resend it), nor is ``synchronous_commit =
-  off``.
+  (0.14-0.18; batches averaged 1.5 notifications, and the writer waits on each round
+  trip); PostgreSQL's own group commit (``commit_delay`` 200 µs, ``commit_siblings`` 1):
+  0.22 against 0.21 with defaults, within noise; ``plan_cache_mode``: the statement already
+  runs on a generic plan; PostgreSQL over its Unix socket instead of TCP: within noise;
+  SQLite ``synchronous = NORMAL`` gave +8 % before this session's change and is not durable
+  (a notification answered 200 could be lost in a power cut, and the bank would not resend
+  it), nor is ``synchronous_commit = off``.
 """
 
 from __future__ import annotations
