@@ -28,6 +28,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _dangling(connection) -> set[tuple]:
+    """SQLite's list of rows whose foreign key points at no row: (table, rowid, parent, key)."""
+    return {tuple(row) for row in connection.exec_driver_sql("PRAGMA foreign_key_check")}
+
+
 def run_migrations_online():
     def process_revision_directives(context, revision, directives):
         # An autogenerate run that finds no change writes no empty revision.
@@ -49,7 +54,8 @@ def run_migrations_online():
             # ON DELETE CASCADE, deleted. So off while migrating (outside a transaction, or
             # SQLite ignores it), and the whole file checked before the connection goes back.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            dangling_before = _dangling(connection)
+            connection.commit()  # Alembic must begin (and commit) the migrations' transaction
         try:
             context.configure(
                 connection=connection,
@@ -59,9 +65,18 @@ def run_migrations_online():
             with context.begin_transaction():
                 context.run_migrations()
             if sqlite:
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                # A file from before the app checked foreign keys may already hold some: say
+                # so, but refuse only what this migration broke.
+                broken = _dangling(connection) - dangling_before
                 if broken:
-                    raise RuntimeError(f"rows point at rows that do not exist: {broken[:10]}")
+                    raise RuntimeError(
+                        f"the migration left rows pointing at nothing: {sorted(broken)[:10]}"
+                    )
+                if dangling_before:
+                    logger.warning(
+                        "rows pointing at nothing (from before foreign keys were checked): %s",
+                        sorted(dangling_before)[:10],
+                    )
         finally:
             if sqlite:
                 connection.rollback()
