@@ -229,8 +229,8 @@ def _write_sqlite(driver: Any, dialect: Dialect, params: dict[str, Any]) -> tupl
         if stored is not None:
             stall_id, order_id, _status = stored
             if stall_id is not None:
+                rollup = params | {"payment_stall_id": stall_id}
                 for upsert in received_payment_upserts("sqlite"):
-                    rollup = params | {"payment_stall_id": stall_id}
                     driver_statement(upsert, dialect).execute(cursor, rollup)
             if order_id is not None:
                 credit = params | {"credited_order": order_id}
