@@ -21,6 +21,18 @@ from market.extensions import db
 from tests.pgserver import ThrowawayPostgres
 
 DATABASES = ["sqlite", "postgresql"]
+#: Who the access-matrix tests try every endpoint as: no one, then the users of ``World``
+#: (market A's staff and merchant, and their counterparts at market B).
+ACCESS_ROLES = [
+    "anonymous",
+    "admin",
+    "manager",
+    "helper",
+    "merchant",
+    "manager_b",
+    "helper_b",
+    "merchant_b",
+]
 PASSWORD = "correct horse battery"
 
 

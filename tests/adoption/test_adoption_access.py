@@ -12,18 +12,8 @@ from market.audit.models import AuditLog
 from market.auth.services import create_api_token
 from market.extensions import db
 from market.markets.models import Market
-from tests.conftest import PASSWORD
+from tests.conftest import ACCESS_ROLES, PASSWORD
 
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
 MANAGERS = {"admin", "manager", "manager_b"}
 MANAGERS_A = {"admin", "manager"}
 
@@ -100,7 +90,7 @@ def _check(app, world, role, method, url, data, allowed):
     ids=[f"{m} {u}" for _e, m, u, _d, _a in MATRIX],
 )
 def test_access(app, world, endpoint, method, url, data, allowed):
-    for role in ROLES:
+    for role in ACCESS_ROLES:
         try:
             _check(app, world, role, method, url, data, allowed)
         except AssertionError as exc:

@@ -13,18 +13,9 @@ from market.auth.models import ApiToken
 from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
+from tests.conftest import ACCESS_ROLES
 
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
-USERS = set(ROLES) - {"anonymous"}
+USERS = set(ACCESS_ROLES) - {"anonymous"}
 STAFF_A = {"admin", "manager", "helper"}
 MANAGERS_A = {"admin", "manager"}
 HOLDER_A = STAFF_A | {"merchant"}
@@ -81,8 +72,8 @@ MATRIX = [
     ("api.merchants.get_current_payee", "GET", f"{STALL}/payees/current", None, HOLDER_A),
     ("api.merchants.verify_payee", "POST", f"{STALL}/payees/{{payee_a}}/verify", None, MANAGERS_A),
     ("api.merchants.qr_payload", "GET", f"{STALL}/qr-payload?amount=25000", None, HOLDER_A),
-    ("api_docs.openapi_json", "GET", "/api/v1/openapi.json", None, set(ROLES)),
-    ("api_docs.docs", "GET", "/api/v1/docs", None, set(ROLES)),
+    ("api_docs.openapi_json", "GET", "/api/v1/openapi.json", None, set(ACCESS_ROLES)),
+    ("api_docs.docs", "GET", "/api/v1/docs", None, set(ACCESS_ROLES)),
     # The token pages: a logged-in user's own tokens (session and CSRF, not a token).
     ("auth.api_tokens", "GET", "/account/tokens", None, USERS),
     ("auth.api_tokens", "POST", "/account/tokens", {"name": "bảng tính"}, USERS),
@@ -113,7 +104,7 @@ def _fill(value, ids):
     return value
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ACCESS_ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method", "url", "data", "allowed"),
     MATRIX,

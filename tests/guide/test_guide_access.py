@@ -2,24 +2,15 @@
 
 import pytest
 
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
+from tests.conftest import ACCESS_ROLES
 
 MATRIX = [
     ("guide.staff", "GET", "/guide/", {"admin", "manager", "helper", "manager_b", "helper_b"}),
-    ("guide.merchant", "GET", "/guide/merchant", set(ROLES)),
+    ("guide.merchant", "GET", "/guide/merchant", set(ACCESS_ROLES)),
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ACCESS_ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method", "url", "allowed"), MATRIX, ids=[u for _e, _m, u, _a in MATRIX]
 )

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from market.auth.models import User
 from market.extensions import db
-from tests.registry.test_registry_access import ROLES
+from tests.conftest import ACCESS_ROLES
 
-EVERYONE = set(ROLES)
+EVERYONE = set(ACCESS_ROLES)
 
 MATRIX = [
     ("auth.preferences", "GET", "/preferences", None, EVERYONE),
@@ -22,7 +22,7 @@ def _preferences() -> dict:
     return {name: (locale, large) for name, locale, large in rows}
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ACCESS_ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method", "url", "data", "allowed"),
     MATRIX,

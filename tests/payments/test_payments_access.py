@@ -11,25 +11,14 @@ from sqlalchemy import func, select
 from market.audit.models import AuditLog
 from market.extensions import db
 from market.payments.models import CollectOrder, PaymentNotification, WebhookIntegration
-from tests.conftest import Auth
+from tests.conftest import ACCESS_ROLES, Auth
 from tests.payments.conftest import sepay_body
-
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
 
 # (endpoint, method, url, data, roles allowed); everyone else gets 403/404 (or a login
 # redirect), and 401 on the webhooks.
 MATRIX = [
-    ("payments.pay", "GET", "/pay/TN-A/A-01", None, set(ROLES)),
-    ("payments.pay", "GET", "/pay/TN-A/A-01?amount=25.000", None, set(ROLES)),
+    ("payments.pay", "GET", "/pay/TN-A/A-01", None, set(ACCESS_ROLES)),
+    ("payments.pay", "GET", "/pay/TN-A/A-01?amount=25.000", None, set(ACCESS_ROLES)),
     ("payments.collect", "GET", "/collect/TN-A/A-01", None, {"merchant"}),
     ("payments.collect", "POST", "/collect/TN-A/A-01", {"amount": "50.000"}, {"merchant"}),
     ("payments.collect", "GET", "/collect/TN-B/B-01", None, {"merchant_b"}),
@@ -107,7 +96,7 @@ def _check(app, world, order_a, role, endpoint, method, url, data, allowed):
     ids=[f"{m} {u}" for _e, m, u, _d, _a in MATRIX],
 )
 def test_access(app, world, integrations, order_a, endpoint, method, url, data, allowed):
-    for role in ROLES:
+    for role in ACCESS_ROLES:
         try:
             _check(app, world, order_a, role, endpoint, method, url, data, allowed)
         except AssertionError as exc:

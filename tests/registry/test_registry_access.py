@@ -12,17 +12,8 @@ from market.audit.models import AuditLog
 from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import PayeeAccount
+from tests.conftest import ACCESS_ROLES
 
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
 STAFF_A = {"admin", "manager", "helper"}
 MANAGERS_A = {"admin", "manager"}
 
@@ -37,10 +28,10 @@ PAYEE_FORM = {
 
 # (endpoint, method, url, data, roles allowed); everyone else gets 403/404 (or a login redirect).
 MATRIX = [
-    ("auth.index", "GET", "/", None, set(ROLES)),
-    ("auth.login", "GET", "/login", None, set(ROLES)),
-    ("auth.logout", "POST", "/logout", None, set(ROLES) - {"anonymous"}),
-    ("auth.set_language", "GET", "/lang/en", None, set(ROLES)),
+    ("auth.index", "GET", "/", None, set(ACCESS_ROLES)),
+    ("auth.login", "GET", "/login", None, set(ACCESS_ROLES)),
+    ("auth.logout", "POST", "/logout", None, set(ACCESS_ROLES) - {"anonymous"}),
+    ("auth.set_language", "GET", "/lang/en", None, set(ACCESS_ROLES)),
     ("markets.index", "GET", "/markets/", None, STAFF_A | {"manager_b", "helper_b"}),
     ("markets.new_market", "GET", "/markets/new", None, {"admin"}),
     (
@@ -122,7 +113,7 @@ def _state():
     )
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ACCESS_ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method", "url", "data", "allowed"),
     MATRIX,

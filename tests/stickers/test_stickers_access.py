@@ -6,18 +6,9 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.markets.models import Stall
 from market.stickers.models import StickerAudit
+from tests.conftest import ACCESS_ROLES
 
-ROLES = [
-    "anonymous",
-    "admin",
-    "manager",
-    "helper",
-    "merchant",
-    "manager_b",
-    "helper_b",
-    "merchant_b",
-]
-EVERYONE = set(ROLES)
+EVERYONE = set(ACCESS_ROLES)
 STAFF_A = {"admin", "manager", "helper"}
 
 MATRIX = [
@@ -41,7 +32,7 @@ def _state():
     )
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ACCESS_ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method", "url", "allowed"), MATRIX, ids=[f"{m} {u}" for _e, m, u, _a in MATRIX]
 )
