@@ -26,7 +26,12 @@ from market.extensions import db
 from market.formatting import VN_TZ, to_local
 from market.markets.models import Market, Stall
 from market.merchants.models import PayeeAccount
-from market.payments.models import CollectOrder, PaymentNotification, WebhookIntegration
+from market.payments.models import (
+    UNMATCHED,
+    CollectOrder,
+    PaymentNotification,
+    WebhookIntegration,
+)
 from market.payments.values import squeeze
 from market.vietqr import all_banks, build_payload
 
@@ -253,7 +258,7 @@ def unmatched_notifications(limit: int = 200) -> list[PaymentNotification]:
     return list(
         db.session.scalars(
             select(PaymentNotification)
-            .where(PaymentNotification.match_status == "unmatched")
+            .where(UNMATCHED)  # as written in its index
             .order_by(PaymentNotification.id.desc())
             .limit(limit)
         )
