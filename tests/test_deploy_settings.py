@@ -1,8 +1,14 @@
 """Settings for running several hosts behind a load balancer: X-Forwarded-* trusted only when
 MARKET_PROXY_FIX says a proxy sets them, secure cookies in production, and logins that keep
-working (still limited) when the shared Redis is down."""
+working (still limited) when the shared Redis is down; and what the WSGI entry point does once
+per worker."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +110,19 @@ def test_logins_stay_limited_per_process_while_redis_is_down(world, make_app):
     assert codes == [401, 401, 429]
     ok = client.post("/login", data={"username": "manager2", "password": PASSWORD})
     assert ok.status_code == 429  # same address, still limited: no 500, no free pass
+
+
+def test_the_wsgi_entry_point_freezes_what_the_app_made_at_start(tmp_path):
+    # In a process of its own, as gunicorn's worker imports it.
+    env = {**os.environ, "MARKET_INSTANCE_PATH": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    code = "import gc, wsgi\nprint(gc.get_freeze_count())\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(out.stdout.split()[-1]) > 10_000  # the app's: routes, tables, statements, …
