@@ -25,23 +25,38 @@ varies with the host's other tenants (up to 23% in a round here), and a round wi
 steal measures low.
 ``--verbose`` prints every round.
 
-Measured 2026-11-27 (session 4) on the 2-core dev box, 4 sync workers, 5 rounds of 5 s, the
-last full run:
+Measured 2026-11-27 (session 5) on the 2-core dev box, 4 sync workers, 5 rounds of 5 s, the
+last two full runs of the final code:
 
     database             hello rps  webhook rps   ratio   p99     steal (hello / webhook)
-    sqlite                    2855          699    0.23   32 ms   0% / 0%
-    postgresql                3024          670    0.22   55 ms   0% / 1%
-    postgresql-nofsync        2604          769    0.30   45 ms   1% / 1%
+    sqlite                    2745          733    0.26   33 ms   0% / 1%
+                              2779          689    0.25   48 ms   0% / 3%
+    postgresql                2578          679    0.23   36 ms   1% / 2%
+                              2916          776    0.23   29 ms   1% / 1%
+    postgresql-nofsync        2970          975    0.35   30 ms   0% / 0%
+                              2586          728    0.28   35 ms   2% / 2%
 
-Three runs of the same code: SQLite 0.23-0.25, PostgreSQL 0.21-0.24, fsync off 0.30-0.31
-(one run before the last change, which formats SQLite's times as the ORM does, measured
-0.27 / 0.25 / 0.30). Rounds of one run vary by ±0.03, more when the host steals. Before this
-session: 0.16 / 0.21 / 0.27 (session 3 ended at 0.19 / 0.20 / 0.26; before that, SQLite
-0.08 and PostgreSQL with fsync off 0.17).
+A run of 9 rounds (before the gc.freeze below): 0.26 / 0.24 / 0.30. Rounds of one run vary
+by ±0.03, more when the host steals. Session 4 ended at 0.23-0.25 / 0.21-0.24 / 0.30-0.31;
+session 3 at 0.19 / 0.20 / 0.26; at first SQLite 0.08 and PostgreSQL with fsync off 0.17.
 
-So the 0.25 target is met for the app's own cost (fsync off) and reached in some runs with
-production durability, but NOT reliably, on either database. What changed, and what is left:
+So the 0.25 target is met for the app's own cost (fsync off) and, just, on SQLite; NOT with
+PostgreSQL at production durability (0.23-0.24). Why PostgreSQL stops there: sampled
+pg_stat_activity under this bench, a webhook's backend, while busy, is waiting for its WAL
+flush (about half the time) or for a row lock held by another webhook that is waiting for
+its own flush (a third), and on the CPU the rest. Every notification adds to its stall's and
+its market's rollup row in the same transaction, so commits into one market queue behind each
+other's disk flush and cannot share one. Without the rollups (an experiment, not kept: the
+adoption figures need them, in the same transaction) it measured 0.25-0.26. What changed, and
+what is left:
 
+* A notification is three index entries, not six: the index on ``transaction_at`` alone was
+  read by nothing, and the review list's and an order's indexes are partial (unmatched rows,
+  rows with an order), so a payment that matched through the static QR touches neither.
+  Measured in-process, one client: SQLite 1031 -> 920 us of CPU per webhook, PostgreSQL
+  2493 -> 2309 us wall.
+* ``wsgi.py`` freezes the objects the app made at start (``gc.freeze``): a full collection
+  walked them every few thousand requests, about 2.5 % of a webhook's time.
 * The webhook's statements run on the pooled connection's driver (``DriverStatement`` in
   market/database.py): built with SQLAlchemy Core and compiled once per engine, values put
   through the dialect's bind processors, but not through ``Connection.execute``, whose
@@ -64,19 +79,25 @@ production durability, but NOT reliably, on either database. What changed, and w
 * SQLite: WAL; webhook writers take turns on an OS file lock instead of SQLite's sleeping
   busy handler (p99 358 → ~30-50 ms).
 * Left, per webhook (per-process CPU accounting under this bench): the worker ~1.6-2 ms of
-  CPU against ~0.55 ms for hello. In a profile of the worker, gunicorn's request handling
-  and Flask's (both as in hello) are over half of it, psycopg ~15 %, marshmallow ~10 %.
-  PostgreSQL ~0.55-0.8 ms (its statement alone ~0.33 ms against ~0.09 ms for SELECT 1).
-  Durability costs about a quarter here: fsync off measures 0.30.
+  CPU against ~0.55 ms for hello; PostgreSQL ~0.55-0.8 ms (its statement alone ~0.33 ms
+  against ~0.09 ms for SELECT 1). Where it goes, from experiments on a throwaway copy
+  (session 5): answering right after reading the body measures 0.80 of hello; everything
+  but the database write (verify, parse, match parameters) 0.65; a bare insert of the row,
+  without matching or rollups, 0.27 on PostgreSQL and 0.30 on SQLite. The durable write is
+  the cost, and on this VM a synced commit is ~0.2 ms idle, more under load.
 * Tried and not kept (measured): a single writer process that stores notifications in
   batches (group commit across the sync workers): SQLite 0.20-0.26, PostgreSQL worse
   (0.14-0.18; batches averaged 1.5 notifications, and the writer waits on each round
   trip); PostgreSQL's own group commit (``commit_delay`` 200 µs, ``commit_siblings`` 1):
   0.22 against 0.21 with defaults, within noise; ``plan_cache_mode``: the statement already
   runs on a generic plan; PostgreSQL over its Unix socket instead of TCP: within noise;
-  SQLite ``synchronous = NORMAL`` gave +8 % before this session's change and is not durable
+  SQLite ``synchronous = NORMAL`` gave +8 % before session 4's change and is not durable
   (a notification answered 200 could be lost in a power cut, and the bank would not resend
-  it), nor is ``synchronous_commit = off``.
+  it), nor is ``synchronous_commit = off``. Session 5: notifications spread over 50 stalls
+  of one market instead of one stall: no change (the market's rollup row is still shared);
+  SQLite with WAL checkpoints out of the request path: slower (the log grows, and reading
+  it with it); 8 workers instead of 4 for both: the webhook's rps unchanged and hello's
+  lower (more processes on two cores), so the ratio rose with nothing faster: not used.
 """
 
 from __future__ import annotations
