@@ -36,9 +36,9 @@ DIRECTIONS = ("in", "out")
 MATCH_STATUSES = ("matched", "unmatched", "ignored")
 
 #: The notifications the review list shows, written as SQL once for its partial index and its
-#: query alike: a database uses a partial index only for a query that states the index's
-#: condition, and a bound parameter in its place would hide it (from SQLite always, and from
-#: a prepared PostgreSQL plan).
+#: query alike: a database uses a partial index only for a query that implies the index's
+#: condition, and with a bound parameter in its place a plan made for any value (PostgreSQL's
+#: generic plan of a prepared statement) cannot.
 UNMATCHED = text("match_status = 'unmatched'")
 
 
