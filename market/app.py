@@ -140,7 +140,8 @@ CSP = "; ".join(
 )
 
 
-def register_security_headers(app: Flask) -> None:
+def security_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every answer carries (unless a view set its own)."""
     headers = [
         ("Content-Security-Policy", CSP),
         ("X-Content-Type-Options", "nosniff"),
@@ -149,12 +150,16 @@ def register_security_headers(app: Flask) -> None:
     ]
     if app.config["SESSION_COOKIE_SECURE"]:
         headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
-    defaults = tuple((name.lower(), name, value) for name, value in headers)
+    return headers
+
+
+def register_security_headers(app: Flask) -> None:
+    defaults = tuple((name.lower(), name, value) for name, value in security_headers(app))
 
     @app.after_request
-    def security_headers(response):
+    def add_security_headers(response):
         # One pass over what the response has (a view may have set its own), not a search
-        # per header: this runs on every response, the webhooks' included.
+        # per header: this runs on every response.
         present = {name.lower() for name, _value in response.headers}
         for lowered, name, value in defaults:
             if lowered not in present:
@@ -173,18 +178,19 @@ class NoSessions(SessionInterface):
 
 
 def register_webhook_app(app: Flask) -> None:
-    """Serve the bank notifications (``/api/v1/webhooks/…``) from a lean app of their own.
+    """Serve the bank notifications (``/api/v1/webhooks/…``) apart from the main app.
 
     A notification is a machine's POST, proved by its signature: it has no session, no user,
     no CSRF token and no rate limit (a bank's burst must all land). The main app runs all of
     those for every request, and for a request this small they were a third of its cost
-    (bench/bench_webhooks.py). This app has only what ingest needs, the database, messages
-    in Vietnamese, the JSON errors and the security headers, and shares the main app's
-    settings and its cache of integration settings (so a secret saved on the admin screen
-    reaches it at once). The blueprint stays registered on the main app too, for ``url_for``
-    and the route list; requests under the prefix never reach the main app."""
+    (bench/bench_webhooks.py). The notifications are served by a plain WSGI application
+    (market.payments.webhooks.WebhookIngest) inside a lean Flask app of their own that has
+    only what ingest needs: the database, messages in Vietnamese, the JSON errors and the
+    security headers. It shares the main app's settings and its cache of integration
+    settings (so a secret saved on the admin screen reaches it at once). The main app keeps
+    the URLs for ``url_for`` and the route list; requests under the prefix never reach it."""
     from market.payments import services
-    from market.payments.webhooks import bp as webhooks_bp
+    from market.payments.webhooks import URL_PREFIX, WebhookIngest
 
     ingest = Flask(
         "market",
@@ -206,17 +212,16 @@ def register_webhook_app(app: Flask) -> None:
             # the pool: skip that call (SQLAlchemy's advice for autocommit engines).
             "pool_reset_on_return": None,
         }
-    ingest.url_map.converters["int"] = DatabaseIdConverter
     ingest.session_interface = NoSessions()
     db.init_app(ingest)  # a pool of its own, set up like the main app's
     prepare_engines(ingest)
     babel.init_app(ingest)  # no user, no session: the default language
-    ingest.register_blueprint(webhooks_bp, url_prefix="")
     register_errorhandlers(ingest)
     register_security_headers(ingest)
     ingest.extensions[services.INTEGRATIONS_CACHE] = services.integrations_cache(app)
     app.extensions["market.webhook_app"] = ingest
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {webhooks_bp.url_prefix: ingest})
+    endpoint = WebhookIngest(ingest, security_headers(ingest))
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {URL_PREFIX: endpoint})
 
 
 def register_proxy_fix(app: Flask) -> None:
