@@ -25,33 +25,35 @@ varies with the host's other tenants (up to 23% in a round here), and a round wi
 steal measures low.
 ``--verbose`` prints every round.
 
-Measured 2026-11-27 (session 5) on the 2-core dev box, 4 sync workers, 5 rounds of 5 s, the
+Measured 2026-11-27 (session 6) on the 2-core dev box, 4 sync workers, 5 rounds of 5 s, the
 last two full runs of the final code:
 
     database             hello rps  webhook rps   ratio   p99     steal (hello / webhook)
-    sqlite                    2745          733    0.26   33 ms   0% / 1%
-                              2779          689    0.25   48 ms   0% / 3%
-    postgresql                2578          679    0.23   36 ms   1% / 2%
-                              2916          776    0.23   29 ms   1% / 1%
-    postgresql-nofsync        2970          975    0.35   30 ms   0% / 0%
-                              2586          728    0.28   35 ms   2% / 2%
+    sqlite                    2953          804    0.27   27 ms   0% / 0%
+                              2838          763    0.27   45 ms   0% / 1%
+    postgresql                2956          857    0.31   31 ms   0% / 0%
+                              2887          846    0.29   31 ms   0% / 1%
+    postgresql-nofsync        2834         1155    0.38   20 ms   0% / 0%
+                              2751          998    0.39   23 ms   0% / 0%
 
-A run of 9 rounds (before the gc.freeze below): 0.26 / 0.24 / 0.30. Rounds of one run vary
-by ±0.03, more when the host steals. Session 4 ended at 0.23-0.25 / 0.21-0.24 / 0.30-0.31;
-session 3 at 0.19 / 0.20 / 0.26; at first SQLite 0.08 and PostgreSQL with fsync off 0.17.
+Rounds of one run vary by ±0.03-0.05 (SQLite's ten: 0.22-0.32), more when the host steals.
+Session 5 ended at 0.26 / 0.25, 0.23 / 0.23 and 0.35 / 0.28; session 4 at 0.23-0.25 /
+0.21-0.24 / 0.30-0.31; session 3 at 0.19 / 0.20 / 0.26; at first SQLite 0.08 and PostgreSQL
+with fsync off 0.17. So the 0.25 target is met on all three, PostgreSQL with production
+durability included.
 
-So the 0.25 target is met for the app's own cost (fsync off) and, just, on SQLite; NOT with
-PostgreSQL at production durability (0.23-0.24). Why PostgreSQL stops there: sampled
-pg_stat_activity under this bench, a webhook's backend, while busy, is waiting for its WAL
-flush (about half the time) or for a row lock held by another webhook that is waiting for
-its own flush (a third), and on the CPU the rest. Every notification adds to its stall's and
-its market's rollup row in the same transaction, so in this bench (one stall) commits queue
-behind each other's disk flush. But spreading the notifications over 220 stalls in 11
-markets measured the same 0.23, and without the rollups (an experiment, not kept: the
-adoption figures need them, in the same transaction) 0.25-0.26: what remains is the synced
-commit itself on this VM, with PostgreSQL on the same two cores. What changed, and what is
-left:
+Where a notification's time goes (per-process CPU accounting during this bench, PostgreSQL
+with fsync on, before session 6's change): the machine is saturated while the webhook runs
+(3-5 % idle), so what counts is CPU per notification: the gunicorn worker ~1.9-2.2 ms
+(hello's ~0.55-0.65 ms), PostgreSQL's backend ~0.7-0.85 ms, of which ~0.14 ms is the kernel's
+part of the synced commit (with fsync off the backend takes ~0.5 ms). The worker's Python is
+two thirds of it, which is where session 6's step came from. What changed, and what is left:
 
+* The webhook URLs are a plain WSGI endpoint (``WebhookIngest``, market/payments/
+  webhooks.py) inside the webhooks' lean Flask app, which still answers every error with its
+  own handlers and headers. Flask's per-request work (request and response objects, URL
+  matching, the hooks) was a fifth of the worker's time per notification; side by side, the
+  same run, 6 rounds, PostgreSQL with fsync on: 725 -> 814 rps (ratio 0.24 -> 0.28).
 * A notification is three index entries, not six: the index on ``transaction_at`` alone was
   read by nothing, and the review list's and an order's indexes are partial (unmatched rows,
   rows with an order), so a payment that matched through the static QR touches neither.
@@ -75,18 +77,20 @@ left:
   statement is kept under psycopg's 4 kB query-parse cache (tests/payments/
   test_payments_webhooks.py keeps it under). The webhook app's engine connects in
   autocommit. ``pool_pre_ping`` gave way to a ping after 1 s idle (market/database.py).
-* The webhooks are served by a lean Flask app mounted in the main one
+* The webhooks are served apart from the main app, in a lean Flask app mounted in it
   (``register_webhook_app``): no session, login, CSRF or rate-limiter hooks. Its answer is
   written once, not JSON-encoded per request.
 * SQLite: WAL; webhook writers take turns on an OS file lock instead of SQLite's sleeping
   busy handler (p99 358 → ~30-50 ms).
-* Left, per webhook (per-process CPU accounting under this bench): the worker ~1.6-2 ms of
-  CPU against ~0.55 ms for hello; PostgreSQL ~0.55-0.8 ms (its statement alone ~0.33 ms
-  against ~0.09 ms for SELECT 1). Where it goes, from experiments on a throwaway copy
-  (session 5): answering right after reading the body measures 0.80 of hello; everything
-  but the database write (verify, parse, match parameters) 0.65; a bare insert of the row,
-  without matching or rollups, 0.27 on PostgreSQL and 0.30 on SQLite. The durable write is
-  the cost, and on this VM a synced commit is ~0.2 ms idle, more under load.
+* Left, per webhook (per-process CPU accounting under this bench, session 6's code,
+  PostgreSQL with fsync on): the worker ~1.55 ms of CPU against ~0.6 ms for hello,
+  PostgreSQL's backend ~0.7 ms (its statement alone ~0.33 ms against ~0.09 ms for
+  SELECT 1). From experiments on a throwaway copy (session 5): answering right after
+  reading the body measures 0.80 of hello; everything but the database write (verify,
+  parse, match parameters) 0.65; a bare insert of the row, without matching or rollups,
+  0.27 on PostgreSQL and 0.30 on SQLite (before session 6). The durable write is most of
+  what is left: on the worker's side the driver's round trip, on the server's the
+  statement and the synced commit (~0.2 ms idle on this VM, more under load).
 * Tried and not kept (measured): a single writer process that stores notifications in
   batches (group commit across the sync workers): SQLite 0.20-0.26, PostgreSQL worse
   (0.14-0.18; batches averaged 1.5 notifications, and the writer waits on each round
@@ -101,6 +105,12 @@ left:
   SQLite with WAL checkpoints out of the request path: slower (the log grows, and reading
   it with it); 8 workers instead of 4 for both: the webhook's rps unchanged and hello's
   lower (more processes on two cores), so the ratio rose with nothing faster: not used.
+  Session 6: keeping one connection checked out per worker between notifications, instead
+  of the pool's checkout and return: side by side 0.285 against 0.288, nothing measurable;
+  gthread workers (4 × 4 threads, for group commit across a worker's threads): hello
+  3,000-3,350 rps (kept-alive connections) but the webhook 200-280 rps with a p99 of
+  120-160 ms, not investigated further (sixteen transactions at once on the one stall's
+  rollup rows is the likely cause): sync workers stay.
 """
 
 from __future__ import annotations
