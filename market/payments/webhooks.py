@@ -78,7 +78,7 @@ class WebhookIngest:
         except Exception as exc:
             return self._error(environ, start_response, exc)
         body, headers = self._answers[result.duplicate]
-        start_response("200 OK", list(headers))
+        start_response("200 OK", list(headers))  # a copy: a middleware may add to it
         return [body]
 
     @staticmethod
@@ -100,9 +100,10 @@ class WebhookIngest:
 
     def _error(self, environ: dict[str, Any], start_response, exc: Exception) -> Iterable[bytes]:
         """Answer ``exc`` (being handled) as the Flask app answers an error raised by a view
-        (``Flask.full_dispatch_request`` and ``wsgi_app``): its error handlers, its
-        after-request hooks, and for anything unexpected its logging and a 500 (raised
-        instead when testing, as Flask does)."""
+        (``Flask.full_dispatch_request`` and ``wsgi_app``): its error handlers (market.errors:
+        the API's JSON errors, and a logged 500 for anything unexpected), then its
+        after-request hooks; an error handler that fails itself goes to Flask's
+        ``handle_exception``, as it would there."""
         app = self.app
         with app.request_context(environ):
             try:

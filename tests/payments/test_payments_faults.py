@@ -260,3 +260,39 @@ def test_database_restarted_mid_burst_loses_and_doubles_nothing(served, postgres
     assert sender.server_errors > 0, "the restart was never seen: the drill did not bite"
     _check_exactly_once(served["url"], sender, served["order_id"])
     assert sender.post(sender.body(BURST - 1)) == 200
+
+
+def test_a_chunked_notification_through_gunicorn_lands_once(served):
+    """A sender that streams its body (chunked, no Content-Length): gunicorn decodes it and
+    the endpoint reads it like any other; a stream past the body limit is refused 413 and
+    not stored."""
+
+    def post_chunked(raw: bytes) -> int:
+        headers = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
+        conn = http.client.HTTPConnection("127.0.0.1", served["port"], timeout=15)
+        try:
+            pieces = iter([raw[:40], raw[40:]])
+            conn.request(
+                "POST",
+                "/api/v1/webhooks/sepay",
+                body=pieces,
+                headers={**headers, "Content-Type": "application/json"},
+                encode_chunked=True,
+            )
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    raw = json.dumps(sepay_body(77_001, amount=5_000)).encode()
+    assert post_chunked(raw) == 200
+    assert post_chunked(raw) == 200  # the same again: a duplicate
+    too_long = json.dumps(sepay_body(77_002) | {"content": "x" * 70_000}).encode()
+    assert post_chunked(too_long) == 413
+
+    engine = create_engine(served["url"])
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT event_id, amount FROM payment_notifications WHERE event_id LIKE '77%'")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in stored] == [("77001", 5_000)]

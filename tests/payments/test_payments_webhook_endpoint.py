@@ -1,7 +1,6 @@
 """The webhooks' own WSGI endpoint (market.payments.webhooks.WebhookIngest): what it answers
 besides a stored notification, byte for byte and header by header, on both databases."""
 
-import io
 import json
 import logging
 import time
@@ -10,6 +9,8 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wsgi import get_content_length
 
 from market.extensions import db
 from market.payments import services
@@ -71,31 +72,33 @@ def test_an_unknown_provider_is_404_and_another_method_405(integrations, client)
     assert _stored() == 0
 
 
-def test_a_chunked_body_is_read_and_a_long_one_refused(world, integrations, client):
-    """A body sent without a length (chunked: the server marks its input terminated) is read
-    like any other, and one longer than the limit is refused, not read to its end."""
-    raw = json.dumps(sepay_body(3005)).encode()
+def _post_chunked(app, raw: bytes):
+    """POST ``raw`` to the SePay webhook as a server passes a chunked body on: no
+    Content-Length, the input marked terminated. Returns (status, bytes the app read)."""
     signed = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
-    terminated = {"wsgi.input_terminated": True}
-    answer = client.post(
-        "/api/v1/webhooks/sepay",
-        input_stream=io.BytesIO(raw),
-        headers={**signed, "Content-Type": "application/json"},
-        environ_overrides=terminated,
-    )
-    assert answer.status_code == 200
+    environ = EnvironBuilder(
+        path="/api/v1/webhooks/sepay",
+        method="POST",
+        data=raw,
+        headers={**signed, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    assert get_content_length(environ) is None
+    _body, status, _headers = run_wsgi_app(app, environ, buffered=True)
+    return int(status.split()[0]), environ["wsgi.input"].tell()
+
+
+def test_a_body_without_a_length_is_read_and_a_long_one_refused_unread(app, world, integrations):
+    """A chunked body (no length) is read like any other; one longer than the limit is
+    refused after one byte past the limit, not read to its end."""
+    raw = json.dumps(sepay_body(3005)).encode()
+    assert _post_chunked(app, raw) == (200, len(raw))
     assert _stored() == 1
 
-    long_body = json.dumps(sepay_body(3006) | {"content": "x" * services.MAX_WEBHOOK_BODY})
-    raw = long_body.encode()
-    signed = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
-    answer = client.post(
-        "/api/v1/webhooks/sepay",
-        input_stream=io.BytesIO(raw),
-        headers=signed,
-        environ_overrides=terminated,
-    )
-    assert answer.status_code == 413
+    long_body = sepay_body(3006) | {"content": "x" * (2 * services.MAX_WEBHOOK_BODY)}
+    status, read = _post_chunked(app, json.dumps(long_body).encode())
+    assert (status, read) == (413, services.MAX_WEBHOOK_BODY + 1)
     assert _stored() == 1
 
 
