@@ -36,7 +36,8 @@ last two full runs of the final code:
     postgresql-nofsync        2834         1155    0.38   20 ms   0% / 0%
                               2751          998    0.39   23 ms   0% / 0%
 
-Rounds of one run vary by ±0.03-0.05 (SQLite's ten: 0.22-0.32), more when the host steals.
+A run of 9 rounds: 0.27 / 0.30 / 0.37. Rounds of one run vary by ±0.03-0.05 (SQLite's ten
+above: 0.22-0.32), more when the host steals.
 Session 5 ended at 0.26 / 0.25, 0.23 / 0.23 and 0.35 / 0.28; session 4 at 0.23-0.25 /
 0.21-0.24 / 0.30-0.31; session 3 at 0.19 / 0.20 / 0.26; at first SQLite 0.08 and PostgreSQL
 with fsync off 0.17. So the 0.25 target is met on all three, PostgreSQL with production
