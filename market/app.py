@@ -112,9 +112,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stickers_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(adoption_bp)
-    # Webhooks prove themselves with the provider's signature; there is no session to forge.
+    # The webhooks' URLs only, for url_for: their requests never reach this app, nor its
+    # CSRF check (register_webhook_app); they prove themselves with the provider's signature.
     app.register_blueprint(webhooks_bp)
-    csrf.exempt(webhooks_bp)
     register_api(app)
     app.register_blueprint(health_bp)
 

@@ -45,6 +45,17 @@ def test_the_answer_is_sepays_json_with_the_security_headers(world, integrations
     assert _stored() == 1
 
 
+def test_the_sites_csrf_check_does_not_stand_in_a_banks_way(
+    app, world, integrations, client, monkeypatch
+):
+    """With the main app's CSRF check on (as in production), a form post without a token is
+    refused, while a signed notification, which has no token or cookie, lands."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/login", data={"username": "x", "password": "y"}).status_code == 400
+    assert post_sepay(client, sepay_body(3008)).status_code == 200
+    assert _stored() == 1
+
+
 def test_an_error_is_the_apis_json_error_with_the_same_headers(integrations, client):
     refused = post_sepay(client, sepay_body(3002), secret="not-the-secret")
     assert refused.status_code == 401
