@@ -109,15 +109,17 @@ class Sender:
             payload = sepay_body(10_000 + i, amount=2_000 + i)
         return json.dumps(payload).encode()
 
-    def post(self, raw: bytes) -> int:
+    def post(self, raw: bytes, *, chunked: bool = False) -> int:
+        """One signed POST; ``chunked`` streams the body in two pieces, with no length."""
         headers = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         try:
             conn.request(
                 "POST",
                 "/api/v1/webhooks/sepay",
-                body=raw,
+                body=iter([raw[:40], raw[40:]]) if chunked else raw,
                 headers={**headers, "Content-Type": "application/json"},
+                encode_chunked=chunked,
             )
             return conn.getresponse().status
         finally:
@@ -267,27 +269,12 @@ def test_a_chunked_notification_through_gunicorn_lands_once(served):
     the endpoint reads it like any other; a stream past the body limit is refused 413 and
     not stored."""
 
-    def post_chunked(raw: bytes) -> int:
-        headers = sign_sepay(raw, SEPAY_SECRET, timestamp=int(time.time()))
-        conn = http.client.HTTPConnection("127.0.0.1", served["port"], timeout=15)
-        try:
-            pieces = iter([raw[:40], raw[40:]])
-            conn.request(
-                "POST",
-                "/api/v1/webhooks/sepay",
-                body=pieces,
-                headers={**headers, "Content-Type": "application/json"},
-                encode_chunked=True,
-            )
-            return conn.getresponse().status
-        finally:
-            conn.close()
-
+    sender = Sender(served["port"])
     raw = json.dumps(sepay_body(77_001, amount=5_000)).encode()
-    assert post_chunked(raw) == 200
-    assert post_chunked(raw) == 200  # the same again: a duplicate
+    assert sender.post(raw, chunked=True) == 200
+    assert sender.post(raw, chunked=True) == 200  # the same again: a duplicate
     too_long = json.dumps(sepay_body(77_002) | {"content": "x" * 70_000}).encode()
-    assert post_chunked(too_long) == 413
+    assert sender.post(too_long, chunked=True) == 413
 
     engine = create_engine(served["url"])
     with engine.connect() as conn:
