@@ -33,6 +33,19 @@ def _proxy_count(value: str | None) -> int:
     return int(text)
 
 
+def _seconds(name: str, value: str | None, default: float = 5.0) -> float:
+    """A duration in seconds from 0 to an hour (0: never cached)."""
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 3600, not {value!r}")
+    return seconds
+
+
 def _adoption() -> dict[str, Any]:
     """Chợ 4.0 targets (``MARKET_ADOPTION_*``). The defaults follow Thái Nguyên's 2022 plan: at
     least 60 Chợ 4.0 markets by the end of 2025, every stall of such a market with a QR, ~2,100
@@ -108,6 +121,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
+        # How long a worker trusts the webhook secrets it read (market.payments.services).
+        "INTEGRATION_CACHE_SECONDS": _seconds(
+            "MARKET_INTEGRATION_CACHE_SECONDS", os.environ.get("MARKET_INTEGRATION_CACHE_SECONDS")
+        ),
         **_adoption(),
         "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }

@@ -8,16 +8,17 @@ from empty tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import flask_babel
 import pytest
-from flask import request_started
-from sqlalchemy import create_engine, text
+from flask import Flask, request_started
+from sqlalchemy import Engine, create_engine, text
 
 from market.app import create_app
-from market.extensions import db
+from market.extensions import db, limiter
+from market.payments.services import INTEGRATIONS_CACHE
 from tests.pgserver import ThrowawayPostgres
 
 DATABASES = ["sqlite", "postgresql"]
@@ -79,16 +80,14 @@ def migrated(tmp_path_factory, request):
     return get
 
 
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
+def _wipe(conn) -> None:
+    """Empty every table (ids start again at 1) on ``conn``, in its transaction."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - names from metadata
-    engine.dispose()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - names from metadata
 
 
 @pytest.fixture(params=DATABASES)
@@ -96,44 +95,109 @@ def db_kind(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def wiping_engines() -> Iterator[dict[str, tuple[Engine, int]]]:
+    """One engine per database URL, kept for the session, that empties the tables (with the
+    server's restart count when it was made)."""
+    engines: dict[str, tuple[Engine, int]] = {}
+    yield engines
+    for engine, _restarts in engines.values():
+        engine.dispose()
+
+
+def _server_restarts(request, kind: str) -> int:
+    """How often the suite's own PostgreSQL was restarted (a fault test does): pools kept
+    from before hold dead connections."""
+    if kind != "postgresql" or os.environ.get("MARKET_TEST_POSTGRES_URL"):
+        return 0
+    return request.getfixturevalue("postgres").restarts
+
+
 @pytest.fixture
-def db_url(db_kind, migrated) -> str:
+def db_url(request, db_kind, migrated, wiping_engines) -> str:
+    """The migrated database of this kind, emptied before the test (on a kept connection)."""
     url = migrated(db_kind)
-    _empty_tables(url)
+    restarts = _server_restarts(request, db_kind)
+    if url in wiping_engines and wiping_engines[url][1] != restarts:
+        wiping_engines.pop(url)[0].dispose()
+    if url not in wiping_engines:
+        wiping_engines[url] = (create_engine(url), restarts)
+    with wiping_engines[url][0].begin() as conn:
+        _wipe(conn)
     return url
 
 
-@pytest.fixture
-def app(db_url, tmp_path):
-    app = create_app(
-        {
-            "ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    # A fresh Flask-Babel locale per request, as under a real server: Flask-Babel caches the
-    # locale and translations on the app context, which a server makes per request but this
-    # fixture keeps open for the whole test; without this a test's first request (or a message
-    # translated while building its data) would fix the language of every request after it.
-    request_started.connect(_drop_cached_locale, app)
-    # Likewise the ORM session: a server gives each request a new one, so a request reads what
-    # is in the database, not what this test's session loaded before. (A webhook is stored by
-    # the webhooks' own app, on its own connection: the shared session never hears of it.)
-    request_started.connect(_read_afresh, app)
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-        # The webhooks' own app (market.app.register_webhook_app) has a pool of its own.
-        with app.extensions["market.webhook_app"].app_context():
-            db.engine.dispose()
-    finally:
+#: What every test's app is built with (on top of the environment's defaults).
+TEST_SETTINGS = {
+    "ENV": "testing",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # A rotated webhook secret applies to the next notification (tests/scaleout sets its own).
+    "INTEGRATION_CACHE_SECONDS": 0,
+}
+
+
+@pytest.fixture(scope="session")
+def built_apps(migrated) -> Iterator[Callable[[str], Flask]]:
+    """One app per database kind for the whole session (templates compiled once, connections
+    pooled), made on first use; the ``app`` fixture hands it to each test as new."""
+    apps: dict[str, Flask] = {}
+
+    def get(kind: str) -> Flask:
+        if kind not in apps:
+            app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": migrated(kind)})
+            # A fresh Flask-Babel locale per request, as under a real server: Flask-Babel
+            # caches the locale and translations on the app context, which a server makes per
+            # request but a test keeps open throughout; without this a test's first request (or
+            # a message translated while building its data) would fix the language of every
+            # request after it.
+            request_started.connect(_drop_cached_locale, app)
+            # Likewise the ORM session: a server gives each request a new one, so a request
+            # reads what is in the database, not what this test's session loaded before. (A
+            # webhook is stored by the webhooks' own app, on its own connection: the shared
+            # session never hears of it.)
+            request_started.connect(_read_afresh, app)
+            app.extensions["tests.pristine_config"] = dict(app.config)
+            app.extensions["tests.restarts"] = 0
+            # The one Limiter object takes its storage and switches from the app it was last
+            # initialised with; a test that builds an app of its own (Redis, limits off) must
+            # not leave this app counting there.
+            app.extensions["tests.limiter_state"] = dict(vars(limiter))
+            apps[kind] = app
+        return apps[kind]
+
+    yield get
+    for app in apps.values():
         request_started.disconnect(_drop_cached_locale, app)
         request_started.disconnect(_read_afresh, app)
+        for each in (app, app.extensions["market.webhook_app"]):
+            with each.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, db_kind, db_url, built_apps):
+    """This database kind's app, as new: empty tables (``db_url``), the settings it was built
+    with, no rate limit counted, no cached integration. (A test that needs an app built
+    otherwise, or adds routes to one, calls create_app itself with ``db_url``.)"""
+    app = built_apps(db_kind)
+    restarts = _server_restarts(request, db_kind)
+    if app.extensions["tests.restarts"] != restarts:  # the server went away since: new pools
+        for each in (app, app.extensions["market.webhook_app"]):
+            with each.app_context():
+                db.engine.dispose()
+        app.extensions["tests.restarts"] = restarts
+    app.config.clear()
+    app.config.update(app.extensions["tests.pristine_config"])
+    vars(limiter).update(app.extensions["tests.limiter_state"])
+    limiter.reset()
+    app.extensions.get(INTEGRATIONS_CACHE, {}).clear()
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
 
 
 def _drop_cached_locale(_sender, **_extra) -> None:

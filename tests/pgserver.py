@@ -56,6 +56,8 @@ class ThrowawayPostgres:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        #: How many times the server was restarted: pooled connections from before are dead.
+        self.restarts = 0
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bindir / args[0]), *args[1:]]
@@ -111,6 +113,7 @@ class ThrowawayPostgres:
 
     def restart(self) -> None:
         self.stop()
+        self.restarts += 1
         self.start()
 
     def create_database(self, name: str) -> str:

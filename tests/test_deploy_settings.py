@@ -126,3 +126,19 @@ def test_the_wsgi_entry_point_freezes_what_the_app_made_at_start(tmp_path):
         check=True,
     )
     assert int(out.stdout.split()[-1]) > 10_000  # the app's: routes, tables, statements, …
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "3601", "nan"])
+def test_the_webhook_secret_cache_must_be_a_bounded_number_of_seconds(monkeypatch, value):
+    monkeypatch.setenv("MARKET_INTEGRATION_CACHE_SECONDS", value)
+    with pytest.raises(ConfigError, match="MARKET_INTEGRATION_CACHE_SECONDS"):
+        create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_webhook_secret_cache_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MARKET_INTEGRATION_CACHE_SECONDS", "0.5")
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["INTEGRATION_CACHE_SECONDS"] == 0.5
+    monkeypatch.delenv("MARKET_INTEGRATION_CACHE_SECONDS")
+    default = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert default.config["INTEGRATION_CACHE_SECONDS"] == 5.0

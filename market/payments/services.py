@@ -95,11 +95,11 @@ class _Credentials:
     auth_mode: str
 
 
-#: How long a worker trusts what it read of an integration. Every notification needs the
-#: secret; reading it from the database each time costs a round trip per webhook, so a change
-#: on the admin screen reaches the other workers within this many seconds (the saving worker
-#: at once). A provider retries whatever a stale setting refused.
-INTEGRATION_TTL = 5.0
+#: How long a worker trusts what it read of an integration is the setting
+#: ``INTEGRATION_CACHE_SECONDS`` (``MARKET_INTEGRATION_CACHE_SECONDS``, 5 s by default). Every
+#: notification needs the secret; reading it from the database each time costs a round trip per
+#: webhook, so a change on the admin screen reaches the other workers within that many seconds
+#: (the saving worker at once). A provider retries whatever a stale setting refused.
 INTEGRATIONS_CACHE = "payments.integrations"
 
 
@@ -112,7 +112,8 @@ def integrations_cache(app: Flask) -> dict:
 def _credentials(provider: str) -> _Credentials:
     cache = integrations_cache(current_app)
     hit = cache.get(provider)
-    if hit is None or time.monotonic() - hit[0] > INTEGRATION_TTL:
+    ttl = current_app.config["INTEGRATION_CACHE_SECONDS"]
+    if hit is None or time.monotonic() - hit[0] >= ttl:
         try:
             with db.engine.connect() as connection:
                 found = queries.credentials(provider, connection)

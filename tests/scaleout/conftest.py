@@ -17,6 +17,8 @@ from tests.liveserver import Gunicorn, prepare_demo_database
 from tests.redisserver import ThrowawayRedis
 
 LOGIN_LIMIT = 5
+#: How long the hosts' workers keep a webhook secret they read (MARKET_INTEGRATION_CACHE_SECONDS).
+SECRET_CACHE_SECONDS = 2.0
 
 
 @dataclass
@@ -75,6 +77,7 @@ def cluster(postgres, redis_server, tmp_path_factory) -> Iterator[Cluster]:
         "MARKET_SECURE_COOKIES": "0",  # plain http on loopback
         "MARKET_LOGIN_RATE_LIMIT": f"{LOGIN_LIMIT} per minute",
         "MARKET_PROXY_FIX": "1",
+        "MARKET_INTEGRATION_CACHE_SECONDS": str(SECRET_CACHE_SECONDS),
     }
     hosts = []
     try:
