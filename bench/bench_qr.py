@@ -21,7 +21,6 @@ from pathlib import Path
 import qrcode
 import qrcode.constants
 import qrcode.util
-import segno
 import zxingcpp
 from PIL import Image, ImageOps
 
@@ -92,19 +91,6 @@ def qrcode_byte_matrix_pillow(payload: str) -> bytes:
     return _png_from_rows(rows, len(rows))
 
 
-def segno_byte_png(payload: str) -> bytes:
-    out = io.BytesIO()
-    qr = segno.make_qr(payload, error="m", mode="byte", boost_error=False)
-    qr.save(out, kind="png", scale=SCALE, border=BORDER)
-    return out.getvalue()
-
-
-def segno_byte_matrix_pillow(payload: str) -> bytes:
-    qr = segno.make_qr(payload, error="m", mode="byte", boost_error=False)
-    rows = list(qr.matrix)
-    return _png_from_rows(rows, len(rows))
-
-
 def zxing_to_image_scaled(payload: str) -> bytes:
     barcode = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = barcode.to_image(scale=SCALE, add_quiet_zones=True)
@@ -122,8 +108,6 @@ def chosen_render_png(payload: str) -> bytes:
 CANDIDATES: list[tuple[str, Callable[[str], bytes]]] = [
     ("(a) qrcode.make default", qrcode_default),
     ("(b) qrcode byte mode, matrix + Pillow 1-bit", qrcode_byte_matrix_pillow),
-    ("(b) segno byte mode, segno PNG writer", segno_byte_png),
-    ("(b) segno byte mode, matrix + Pillow 1-bit", segno_byte_matrix_pillow),
     ("(b) zxing-cpp writer, to_image(scale) + Pillow", zxing_to_image_scaled),
     ("(c) market.qr.render_png (chosen)", chosen_render_png),
 ]

@@ -4,7 +4,7 @@ Encoder: zxing-cpp's writer (zint, C) + Pillow 1-bit + NEAREST upscale, ~510 PNG
 ``qrcode.make`` (~73/s) and 1.7x the 300/s target (``bench/bench_qr.py``, 2 cores). segno and
 qrcode score the 8 masks in pure Python: < 65/s even with Pillow output. zint mixes numeric,
 alphanumeric and byte segments (ISO 18004), so a dynamic VietQR is version 5, not byte-only 7-8:
-~30% larger modules at 7 cm. Non-ASCII text goes to segno byte mode (UTF-8, no ECI).
+~30% larger modules at 7 cm. Non-ASCII text goes to qrcode byte mode (UTF-8, no ECI).
 
 >>> png = render_png("00020101021138540010A00000072701240006970449011007273204360208QRIBFTTA"
 ...                  "53037045802VN62100806KIOT2263047A62", scale=4)

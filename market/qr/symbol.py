@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import segno
+import qrcode
 import zxingcpp
+from qrcode.exceptions import DataOverflowError
+from qrcode.util import MODE_8BIT_BYTE, QRData
 
 from market.qr.errors import InvalidOption, InvalidPayload
 
@@ -60,8 +62,8 @@ def encode(payload: str, error: str = "M") -> QRSymbol:
 
     The symbol always carries the payload's UTF-8 bytes and no ECI header, the way bank apps
     read VietQR. ASCII text (every EMVCo/VietQR payload) goes through zxing-cpp's writer (zint,
-    in C: mode segmentation and mask scoring); other text goes through segno in byte mode,
-    because zint would store Latin-1 or Shift JIS bytes, or add an ECI, for it.
+    in C: mode segmentation and mask scoring); other text goes through qrcode (pure Python) in
+    byte mode, because zint would store Latin-1 or Shift JIS bytes, or add an ECI, for it.
     """
     if error not in ERROR_LEVELS:
         raise InvalidOption("error", error, f"must be one of {', '.join(map(repr, ERROR_LEVELS))}")
@@ -82,15 +84,21 @@ def _encode_ascii(payload: str, error: str) -> QRSymbol:
     return QRSymbol(size=width, pixels=bytes(image), error=error)
 
 
-_SEGNO_TO_L = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+_ERROR_LEVELS = {
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
 
 
 def _encode_utf8_bytes(payload: str, error: str) -> QRSymbol:
+    # Given bytes, qrcode writes one byte-mode segment of exactly those bytes (no ECI).
+    qr = qrcode.QRCode(error_correction=_ERROR_LEVELS[error], border=0)
+    qr.add_data(QRData(payload.encode("utf-8"), mode=MODE_8BIT_BYTE), optimize=0)
     try:
-        qr = segno.make_qr(
-            payload, error=error, mode="byte", encoding="utf-8", eci=False, boost_error=False
-        )
-    except segno.DataOverflowError as exc:
+        qr.make(fit=True)
+    except (DataOverflowError, ValueError) as exc:  # past version 40
         raise InvalidPayload(payload, str(exc)) from exc
-    pixels = b"".join(bytes(row).translate(_SEGNO_TO_L) for row in qr.matrix)
-    return QRSymbol(size=len(qr.matrix), pixels=pixels, error=error)
+    matrix = qr.get_matrix()
+    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
+    return QRSymbol(size=len(matrix), pixels=pixels, error=error)
