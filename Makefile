@@ -53,9 +53,14 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
+	$(BIN)/deptry tests bench --exclude '\.venv' --extend-exclude test-artifacts --ignore DEP002,DEP004
 
+# The suite runs on every core (pytest-xdist); the browser, scale-out and load tests each stay
+# on one worker (tests/conftest.py: SERIAL_GROUPS). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install-dev system-deps lint
-	@$(BIN)/pytest; rc=$$?; \
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken"; exit 1; fi; \
 	exit $$rc
 
