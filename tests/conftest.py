@@ -37,6 +37,20 @@ ACCESS_ROLES = [
 PASSWORD = "correct horse battery"
 
 
+#: Test folders whose tests share servers started once per session or package (gunicorn on the
+#: demo data, a two-host cluster, load generators): under pytest-xdist (``--dist loadgroup``)
+#: each folder's tests run on one worker, so those servers start once, not once per worker.
+SERIAL_GROUPS = ("browser", "scaleout", "load")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        if folder in SERIAL_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(folder))
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[ThrowawayPostgres | None]:
     """The suite's PostgreSQL server, started here unless MARKET_TEST_POSTGRES_URL names one."""

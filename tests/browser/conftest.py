@@ -3,7 +3,7 @@
 The server is the real thing a person gets from ``make run`` (migrations, ``seed-demo``,
 gunicorn with two workers), on an SQLite file in a temporary instance folder, started once
 per session. Chromium is Debian's (/usr/bin/chromium): Playwright's own browser download
-does not work on these machines. Screenshots go to ``test-artifacts/browser/``.
+does not work on these machines. Screenshots go to ``test-artifacts/browser/<worker>/``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import pytest
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
+# One folder per pytest-xdist worker ("main" without xdist), so no worker empties another's.
+ARTIFACTS = ROOT / "test-artifacts" / "browser" / os.environ.get("PYTEST_XDIST_WORKER", "main")
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying Google's hosts, which this
 # network refuses; --no-sandbox because the tests run as root.
@@ -222,7 +223,7 @@ def new_page(browser, live_server, login_state) -> Iterator[Callable[..., object
 
 
 class Shots:
-    """Numbered full-page screenshots of one test, in test-artifacts/browser/<test function>/,
+    """Numbered full-page screenshots of one test, in test-artifacts/browser/<worker>/<test>/,
     named ``<parameters>-NN-<step>.png``."""
 
     def __init__(self, folder: Path, prefix: str) -> None:
