@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, has_request_context, session
+from flask.cli import with_appcontext
 from flask.sessions import NullSession, SessionInterface
 from flask_login import current_user
 from sqlalchemy.engine import make_url
@@ -257,3 +260,22 @@ def register_commands(app: Flask) -> None:
     register_auth(app)
     register_markets(app)
     register_stickers(app)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has markets.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load the Thái Nguyên demo data set (deterministic)."""
+    # The demo spans every domain (registry, payments, adoption): it belongs to the shell,
+    # and is imported only when the command runs.
+    from market import demo
+
+    if if_empty and demo.has_data():
+        click.echo("database already has data; demo not loaded again")
+    else:
+        click.echo(json.dumps(demo.load(), ensure_ascii=False))
+    click.echo(f"demo logins (password: {demo.DEMO_PASSWORD}):")
+    for username, role, note in demo.DEMO_USERS:
+        click.echo(f"  {username:<12} {role:<9} {note}")

@@ -1,5 +1,8 @@
 """The demo data set: realistic, deterministic, and the same on both databases."""
 
+import subprocess
+import sys
+
 from sqlalchemy import func, select
 
 from market import demo
@@ -61,3 +64,21 @@ def test_demo_is_deterministic(app):
     second = _fingerprint()
     assert first[0] == second[0] and first[1] == second[1]
     assert first[2] == second[2] and first[3] == second[3]
+
+
+def test_the_demo_is_a_shell_command_the_app_does_not_import():
+    """`flask seed-demo` is registered where the app is assembled, and the demo module (which
+    spans every domain) is imported only when the command runs."""
+    code = (
+        "import sys\n"
+        "from market.app import create_app\n"
+        "app = create_app({'ENV': 'testing', 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\n"
+        "assert 'seed-demo' in app.cli.list_commands(None), app.cli.list_commands(None)\n"
+        "assert 'market.demo' not in sys.modules\n"
+        "from market.markets import cli\n"
+        "assert not hasattr(cli, 'demo')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from market import demo
 from market.errors import DomainError
 from market.markets import importing, queries
 
@@ -38,15 +37,3 @@ def register(app: Flask) -> None:
         click.echo(json.dumps(summary, ensure_ascii=False))
         if report.errors:
             raise SystemExit(1)
-
-    @app.cli.command("seed-demo")
-    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has markets.")
-    def seed_demo(if_empty: bool):
-        """Load the Thái Nguyên demo data set (deterministic)."""
-        if if_empty and demo.has_data():
-            click.echo("database already has data; demo not loaded again")
-        else:
-            click.echo(json.dumps(demo.load(), ensure_ascii=False))
-        click.echo(f"demo logins (password: {demo.DEMO_PASSWORD}):")
-        for username, role, note in demo.DEMO_USERS:
-            click.echo(f"  {username:<12} {role:<9} {note}")
