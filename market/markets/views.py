@@ -22,10 +22,12 @@ from market.markets.forms import (
     StallForm,
 )
 from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
+from market.merchants import queries as merchant_queries
 from market.merchants import services as merchant_services
 from market.merchants.forms import MerchantForm, PayeeForm
+from market.merchants.models import PayeeAccount
 from market.merchants.services import current_payee
-from market.vietqr import bank_by_bin, build_payload
+from market.vietqr import bank_by_bin
 
 bp = Blueprint("markets", __name__, url_prefix="/markets")
 
@@ -285,9 +287,7 @@ def stall_payee(code: str, stall_code: str):
             "holder_name": form.holder_name.data,
         }
         if request.form.get("action") == "preview":
-            preview = build_payload(
-                fields["bank_bin"], fields["account_number"], service=fields["service"]
-            )
+            preview = merchant_queries.payee_payload(PayeeAccount(**fields))
         else:
             payee = merchant_services.set_payee(
                 current_user, stall, expected_current_id=form.expected_id(), **fields
@@ -329,9 +329,6 @@ def stall_payee(code: str, stall_code: str):
 
 @bp.route("/<code>/stalls/<stall_code>/payee/<int:payee_id>/verify", methods=["POST"])
 def verify_payee(code: str, stall_code: str, payee_id: int):
-    from market.merchants import services as merchant_services
-    from market.merchants.models import PayeeAccount
-
     market = market_or_404(code)
     stall = stall_or_404(market, stall_code)
     payee = db.session.get(PayeeAccount, payee_id)
@@ -474,9 +471,7 @@ def audit_log(code: str):
 
 
 def _payload(payee) -> str | None:
-    if payee is None:
-        return None
-    return build_payload(payee.bank_bin, payee.account_number, service=payee.service)
+    return None if payee is None else merchant_queries.payee_payload(payee)
 
 
 def _stall_fields(form: StallForm) -> dict:

@@ -30,7 +30,7 @@ from market.merchants.schemas import (
     QrPayloadSchema,
 )
 from market.pagination import paginate
-from market.vietqr import VietQRError, bank_by_bin, build_payload
+from market.vietqr import VietQRError, bank_by_bin
 
 bp = Blueprint("merchants", __name__)
 
@@ -220,13 +220,7 @@ def qr_payload(code: str, stall_code: str, query: dict):
         raise _no_payee()
     amount, purpose = query["amount"], query["purpose"]
     try:
-        payload = build_payload(
-            payee.bank_bin,
-            payee.account_number,
-            amount=amount,
-            purpose=purpose,
-            service=payee.service,
-        )
+        payload = queries.payee_payload(payee, amount=amount, purpose=purpose)
     except VietQRError as exc:
         if exc.field == "62.08":
             message = _(

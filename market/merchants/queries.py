@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager
@@ -13,6 +14,7 @@ from market.markets.models import Market, Stall
 from market.markets.queries import visible_markets
 from market.merchants.models import Merchant
 from market.pagination import Page, paginate
+from market.vietqr import build_payload
 
 
 def visible_merchants(user: User, *, market_code: str = "") -> Select:
@@ -68,3 +70,24 @@ def stalls_of_merchants(merchant_ids: Iterable[int]) -> dict[int, list[Stall]]:
     for stall in stalls:
         found[stall.merchant_id].append(stall)
     return found
+
+
+class Payee(Protocol):
+    """What a payee's QR is made of: a PayeeAccount, or a row read with these columns."""
+
+    bank_bin: str
+    account_number: str
+    service: str
+
+
+def payee_payload(payee: Payee, *, amount: int | None = None, purpose: str | None = None) -> str:
+    """The VietQR text of a payee's QR: the static code printed on the sticker, or with
+    ``amount`` (tag 54) and ``purpose`` (tag 62.08) a dynamic code for one payment.
+
+    The one place every QR of a stall is made from (stickers, the pay page, collect orders,
+    the stall page, the API), so they cannot disagree. Raises VietQRError when the account
+    or the purpose cannot be encoded.
+    """
+    return build_payload(
+        payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
+    )

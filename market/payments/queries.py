@@ -33,7 +33,7 @@ from market.payments.models import (
     WebhookIntegration,
 )
 from market.payments.values import squeeze
-from market.vietqr import all_banks, build_payload
+from market.vietqr import all_banks
 
 #: How far back a notification's content is searched for an open collect order's reference.
 ORDER_LOOKBACK = timedelta(days=2)
@@ -62,13 +62,6 @@ def payable_payee(stall: Stall) -> PayeeAccount:
             )
         )
     return payee
-
-
-def payment_payload(payee: PayeeAccount, *, amount: int | None, purpose: str | None) -> str:
-    """The VietQR text the stall's QR carries (dynamic, tag 54, when there is an amount)."""
-    return build_payload(
-        payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
-    )
 
 
 _integration = WebhookIntegration.__table__.c

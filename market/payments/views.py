@@ -23,6 +23,7 @@ from market.errors import InvalidInput, NotFound
 from market.extensions import db
 from market.formatting import number
 from market.markets.models import Stall
+from market.merchants.queries import payee_payload
 from market.payments import queries, services
 from market.payments.forms import CollectForm, IntegrationForm, PayAmountForm
 from market.payments.models import PROVIDERS, CollectOrder
@@ -165,7 +166,7 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
             "message": message,
             "speech": speech,
             "paid_at": order.paid_at,
-            "payload": queries.payment_payload(payee, amount=due, purpose=order.reference),
+            "payload": payee_payload(payee, amount=due, purpose=order.reference),
             "qr_url": _qr_url(stall, amount=due, purpose=order.reference),
             "status_url": url_for("payments.collect_status", order_id=order.id),
             "order_url": url_for("payments.collect_order", order_id=order.id),

@@ -11,9 +11,10 @@ from market.errors import Conflict, NotFound
 from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import PayeeAccount
+from market.merchants.queries import payee_payload
 from market.merchants.services import current_payee
 from market.qr import StickerInfo
-from market.vietqr import bank_by_bin, build_payload
+from market.vietqr import bank_by_bin
 
 
 def printable_payee(stall: Stall) -> PayeeAccount:
@@ -70,15 +71,13 @@ def stall_payload(
                 code=row.code,
             )
         )
-    return build_payload(
-        row.bank_bin, row.account_number, amount=amount, purpose=purpose, service=row.service
-    )
+    return payee_payload(row, amount=amount, purpose=purpose)
 
 
 def sticker_info(market: Market, stall: Stall, payee: PayeeAccount, base_url: str) -> StickerInfo:
     bank = bank_by_bin(payee.bank_bin)
     return StickerInfo(
-        payload=build_payload(payee.bank_bin, payee.account_number, service=payee.service),
+        payload=payee_payload(payee),
         holder_name=payee.holder_name,
         bank_short_name=bank.short_name if bank else payee.bank_bin,
         account_number=payee.account_number,
