@@ -6,6 +6,7 @@ per worker."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,15 @@ def test_the_webhook_secret_cache_comes_from_the_environment(monkeypatch):
     monkeypatch.delenv("MARKET_INTEGRATION_CACHE_SECONDS")
     default = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert default.config["INTEGRATION_CACHE_SECONDS"] == 5.0
+
+
+def test_the_readme_lists_every_setting():
+    """A newcomer finds every MARKET_* variable the app reads in the README's table."""
+    root = Path(__file__).resolve().parents[1]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (root / "market").rglob("*.py"))
+    names = set(re.findall(r"[\"'](MARKET_[A-Z_]+[A-Z])[\"']", code))
+    # Settings read through a helper that adds the prefix (market/config.py).
+    names |= {f"MARKET_ADOPTION_{n}" for n in re.findall(r'number\("([A-Z_]+)"', code)}
+    assert {"MARKET_ENV", "MARKET_ADOPTION_TARGET_MARKETS"} <= names
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert sorted(n for n in names if f"| `{n}` |" not in readme) == []
