@@ -43,12 +43,23 @@ PASSWORD = "correct horse battery"
 SERIAL_GROUPS = ("browser", "scaleout", "load")
 
 
-def pytest_collection_modifyitems(items) -> None:
-    tests = Path(__file__).parent
-    for item in items:
-        folder = item.path.relative_to(tests).parts[0]
-        if folder in SERIAL_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(folder))
+def pytest_itemcollected(item) -> None:
+    # Marked as each test is collected: xdist reads the groups in its own
+    # pytest_collection_modifyitems, which runs before a conftest's.
+    folder = item.path.relative_to(Path(__file__).parent).parts[0]
+    if folder in SERIAL_GROUPS:
+        item.add_marker(pytest.mark.xdist_group(folder))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under ``--dist loadgroup`` xdist tags each grouped test's id with its group; a pytest
+    that does not let it (9.2 did not) would spread a group over both workers unnoticed."""
+    if getattr(config.option, "loadgroup", False):
+        untagged = [i.nodeid for i in items if i.get_closest_marker("xdist_group")]
+        untagged = [nodeid for nodeid in untagged if "@" not in nodeid]
+        if untagged:
+            raise pytest.UsageError(f"xdist did not group {len(untagged)} tests: {untagged[0]}")
 
 
 @pytest.fixture(scope="session")
