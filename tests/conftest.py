@@ -131,11 +131,11 @@ def wiping_engines() -> Iterator[dict[str, tuple[Engine, int]]]:
 
 
 def _server_restarts(request, kind: str) -> int:
-    """How often the suite's own PostgreSQL was restarted (a fault test does): pools kept
-    from before hold dead connections."""
+    """How often the suite's own PostgreSQL was stopped (fault and recovery tests restart it):
+    pools kept from before hold dead connections."""
     if kind != "postgresql" or os.environ.get("MARKET_TEST_POSTGRES_URL"):
         return 0
-    return request.getfixturevalue("postgres").restarts
+    return request.getfixturevalue("postgres").stops
 
 
 @pytest.fixture

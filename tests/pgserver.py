@@ -56,8 +56,8 @@ class ThrowawayPostgres:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-        #: How many times the server was restarted: pooled connections from before are dead.
-        self.restarts = 0
+        #: How many times the server was stopped: pooled connections from before are dead.
+        self.stops = 0
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bindir / args[0]), *args[1:]]
@@ -109,11 +109,11 @@ class ThrowawayPostgres:
         raise RuntimeError("PostgreSQL did not start")
 
     def stop(self, mode: str = "fast") -> None:
+        self.stops += 1
         self._run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "stop", check=False)
 
     def restart(self) -> None:
         self.stop()
-        self.restarts += 1
         self.start()
 
     def create_database(self, name: str) -> str:
