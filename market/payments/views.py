@@ -110,8 +110,9 @@ def pay(market_code: str, stall_code: str):
 
 def _pay_by_link(stall: Stall, payee, bank, *, amount: int | None, ref: str | None):
     """What a shopper paying from this very phone needs: the saved card's URL and a link per
-    bank app (none for a bank whose code no app takes). The links leave out the optional name and return address (``bn``,
-    ``url``): 37 of them would double the page's weight for fields the apps look up anyway."""
+    bank app (none for a bank whose code no app takes). The links leave out the optional name
+    and return address (``bn``, ``url``): 37 of them would double the page's weight for fields
+    the apps look up anyway."""
     codes = {"market_code": stall.market.code, "stall_code": stall.code}
     args = {k: v for k, v in (("amount", amount), ("ref", ref)) if v}
     apps = []
