@@ -210,6 +210,17 @@ def _own_order(order_id: int) -> CollectOrder:
     return order
 
 
+def _shared_url(endpoint: str, stall: Stall, amount: int, reference: str) -> str:
+    return url_for(
+        endpoint,
+        market_code=stall.market.code,
+        stall_code=stall.code,
+        amount=amount or None,
+        ref=reference,
+        _external=endpoint == "payments.pay",
+    )
+
+
 def order_status(order: CollectOrder) -> dict[str, Any]:
     """What the collect screen shows and says; numbers are formatted here, not in the browser."""
     amount, received = order.amount, order.received_amount
@@ -259,6 +270,10 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
             "paid_at": order.paid_at,
             "payload": queries.payment_payload(payee, amount=due, purpose=order.reference),
             "qr_url": _qr_url(stall, amount=due, purpose=order.reference),
+            # For a shopper who pays by link instead of scanning: the pay page and the card
+            # ask for the same amount under the same reference.
+            "pay_url": _shared_url("payments.pay", stall, due, order.reference),
+            "card_url": _shared_url("payments.pay_card", stall, due, order.reference),
             "status_url": url_for("payments.collect_status", order_id=order.id),
             "order_url": url_for("payments.collect_order", order_id=order.id),
         }

@@ -13,6 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from market.vietqr import bank_apps, parse_payload
+from tests.payments.conftest import post_sepay, sepay_body
 from tests.payments.test_payments_pages import _csp_clean
 
 
@@ -151,3 +152,47 @@ def test_card_of_a_closed_stall_is_refused(world, client):
 
     db.session.commit()
     assert client.get("/pay/TN-A/A-01/qr-card.png").status_code == 404
+
+
+# --- the merchant's collect screen: a link to share instead of a QR to scan -----------------
+
+
+def _status(client, order):
+    return client.get(f"/collect/orders/{order.id}/status.json").get_json()
+
+
+def test_order_offers_a_link_with_its_amount_and_reference(world, order_a, client, auth):
+    auth.login("merchant")
+    status = _status(client, order_a)
+    parts = urlsplit(status["pay_url"])
+    assert (parts.scheme, parts.netloc, parts.path) == ("http", "localhost", "/pay/TN-A/A-01")
+    assert parse_qs(parts.query) == {"amount": ["200000"], "ref": ["A01 K7Q3"]}
+    html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
+    assert f'id="share-link">{html_lib.escape(status["pay_url"])}<' in html
+    assert f'href="{html_lib.escape(status["card_url"])}" download' in html
+    _csp_clean(html)
+    # The shopper's page behind the link asks for the order's amount under its reference.
+    client.post("/logout")
+    page = client.get(status["pay_url"]).get_data(as_text=True)
+    assert 'id="copy-content">A01 K7Q3<' in page
+    assert _query(_deeplinks(page)["mb"])["tn"] == "A01 K7Q3"
+    card = client.get(status["card_url"])
+    qr = parse_payload(_decode(card.get_data()))
+    assert (qr.amount, qr.purpose) == (200_000, "A01 K7Q3")
+
+
+def test_after_a_short_payment_the_link_asks_for_the_rest(
+    world, integrations, order_a, client, auth
+):
+    auth.login("merchant")
+    assert post_sepay(client, sepay_body(31, amount=50_000, content="A01 K7Q3")).status_code == 200
+    status = _status(client, order_a)
+    assert parse_qs(urlsplit(status["pay_url"]).query)["amount"] == ["150000"]
+    assert parse_qs(urlsplit(status["card_url"]).query)["amount"] == ["150000"]
+
+
+def test_paid_order_hides_the_link(world, integrations, order_a, client, auth):
+    auth.login("merchant")
+    assert post_sepay(client, sepay_body(32, content="A01 K7Q3")).status_code == 200
+    html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
+    assert re.search(r'<details id="order-share"[^>]*\shidden', html)
