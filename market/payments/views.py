@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     redirect,
@@ -24,7 +25,7 @@ from flask_login import current_user, login_required
 
 from market.auth.models import utcnow
 from market.errors import InvalidInput, NotFound
-from market.extensions import db
+from market.extensions import db, limiter
 from market.formatting import number
 from market.markets.models import Stall
 from market.payments import queries, services
@@ -150,7 +151,12 @@ def _card_png(payload: str, title: str, lines: tuple[str, ...]) -> bytes:
     return render_pay_card(payload, title=title, lines=lines)
 
 
+def _pay_card_limit() -> str:
+    return current_app.config["PAY_CARD_RATE_LIMIT"]
+
+
 @bp.route("/pay/<market_code>/<stall_code>/qr-card.png")
+@limiter.limit(_pay_card_limit)
 def pay_card(market_code: str, stall_code: str):
     """Public: the pay page's QR as a PNG card (code, stall, amount) to save to the gallery.
     Same rules and arguments as the page; a download, revalidated like the QR images."""

@@ -196,3 +196,13 @@ def test_paid_order_hides_the_link(world, integrations, order_a, client, auth):
     assert post_sepay(client, sepay_body(32, content="A01 K7Q3")).status_code == 200
     html = client.get(f"/collect/orders/{order_a.id}").get_data(as_text=True)
     assert re.search(r'<details id="order-share"[^>]*\shidden', html)
+
+
+def test_card_downloads_are_rate_limited_per_address(world, app, client):
+    app.config["PAY_CARD_RATE_LIMIT"] = "2 per minute"
+    for amount in (1000, 2000):
+        assert client.get(f"/pay/TN-A/A-01/qr-card.png?amount={amount}").status_code == 200
+    refused = client.get("/pay/TN-A/A-01/qr-card.png?amount=3000")
+    assert refused.status_code == 429
+    assert "Set-Cookie" not in refused.headers
+    assert client.get("/pay/TN-A/A-01").status_code == 200  # the page itself is not limited
