@@ -71,23 +71,26 @@ def _no_store(response):
 # --- shopper ------------------------------------------------------------------------------------
 
 
+def _pay_arguments() -> tuple[PayAmountForm, int | None, str | None]:
+    """The pay page's and the card's query: an optional amount and order reference, each
+    checked (its errors on the form) and ``None`` when absent or wrong."""
+    form = PayAmountForm(request.args)
+    amount = ref = None
+    if (request.args.get("amount") or "").strip() and form.amount.validate(form):
+        amount = form.amount.data
+    if form.ref.validate(form):
+        ref = form.ref.data
+    return form, amount, ref
+
+
 @bp.route("/pay/<market_code>/<stall_code>")
 def pay(market_code: str, stall_code: str):
     """Public and light: the stall's static QR, and a dynamic one for a typed amount; for a
     shopper on the phone they pay with, copy buttons, a saved QR card and bank app links."""
     stall = _stall_or_404(market_code, stall_code)
     payee = queries.payable_payee(stall)
-    form = PayAmountForm(request.args)
-    amount = None
-    status = 200
-    if (request.args.get("amount") or "").strip():
-        if form.amount.validate(form):
-            amount = form.amount.data
-        else:
-            status = 422
-    ref = form.ref.data if form.ref.validate(form) else None
-    if form.ref.errors:
-        status = 422
+    form, amount, ref = _pay_arguments()
+    status = 422 if form.errors else 200
     bank = bank_by_bin(payee.bank_bin)
     return (
         render_template(
@@ -162,20 +165,9 @@ def pay_card(market_code: str, stall_code: str):
     Same rules and arguments as the page; a download, revalidated like the QR images."""
     stall = _stall_or_404(market_code, stall_code)
     payee = queries.payable_payee(stall)
-    form = PayAmountForm(request.args)
-    amount = ref = None
-    errors = {}
-    if (request.args.get("amount") or "").strip():
-        if form.amount.validate(form):
-            amount = form.amount.data
-        else:
-            errors["amount"] = form.amount.errors
-    if form.ref.validate(form):
-        ref = form.ref.data
-    else:
-        errors["ref"] = form.ref.errors
-    if errors:
-        raise InvalidInput(errors)
+    form, amount, ref = _pay_arguments()
+    if form.errors:
+        raise InvalidInput(form.errors)
     bank = bank_by_bin(payee.bank_bin)
     payload = queries.payment_payload(payee, amount=amount, purpose=ref)
     lines = [
