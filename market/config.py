@@ -119,6 +119,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
+        # The pay page's saved QR card is public and costs ~25 ms of CPU to draw (text and
+        # zlib; bench/bench_pay_card.py): a shopper saves one or two, a script thousands.
+        "PAY_CARD_RATE_LIMIT": os.environ.get("MARKET_PAY_CARD_RATE_LIMIT", "30 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
         # How long a worker trusts the webhook secrets it read (market.payments.services).

@@ -17,10 +17,23 @@ def amount_validator(form, field) -> None:
         raise ValidationError(str(exc)) from exc
 
 
+def reference_validator(form, field) -> None:
+    """An order reference from a shared link, in its normal form; absent is fine."""
+    if not (field.data or "").strip():
+        field.data = None
+        return
+    try:
+        field.data = values.parse_reference(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 class PayAmountForm(Form):
-    """The shopper's amount box: a GET form (works without JavaScript), so no CSRF token."""
+    """The shopper's amount box: a GET form (works without JavaScript), so no CSRF token.
+    ``ref`` is the order reference a merchant's shared link carries (kept as a hidden field)."""
 
     amount = StringField(_l("Số tiền (đồng)"), [amount_validator])
+    ref = StringField(_l("Mã đơn"), [reference_validator])
 
 
 class CollectForm(FlaskForm):

@@ -213,5 +213,7 @@ class OrderStatusSchema(Schema):
     paid_at = fields.DateTime(allow_none=True)
     payload = fields.String()
     qr_url = fields.String()
+    pay_url = fields.String()  # the pay page with amount and reference, to share with a shopper
+    card_url = fields.String()
     status_url = fields.String()
     order_url = fields.String()

@@ -71,3 +71,27 @@ def squeeze(text: str | None) -> str:
     'CKTUNGUYENVANAA01K7Q3FT2412'
     """
     return re.sub(r"[^A-Z0-9]", "", (text or "").upper())
+
+
+_REFERENCE = re.compile(
+    rf"[A-Z0-9]{{1,{_STALL_PART}}} [{REFERENCE_ALPHABET}]{{{REFERENCE_RANDOM_LENGTH}}}"
+)
+
+
+def parse_reference(raw: str | None) -> str:
+    """An order reference as a shared pay link carries it (``A01 K7Q3``), in its normal form.
+
+    Only the shape :func:`new_reference` makes: the public pay page shows it as the transfer
+    content, so a link cannot put arbitrary words there.
+
+    >>> parse_reference(" a01  k7q3 ")
+    'A01 K7Q3'
+    >>> parse_reference("Chuyen cho so 0123")
+    Traceback (most recent call last):
+    ...
+    ValueError: Mã đơn “Chuyen cho so 0123” không đúng dạng. Hãy hỏi lại người bán.
+    """
+    text = " ".join((raw or "").upper().split())
+    if not _REFERENCE.fullmatch(text):
+        raise ValueError(_("Mã đơn “%(value)s” không đúng dạng. Hãy hỏi lại người bán.", value=raw))
+    return text

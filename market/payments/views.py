@@ -3,11 +3,16 @@ view, and the admin's webhook settings and review of unmatched payments."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     redirect,
@@ -20,7 +25,7 @@ from flask_login import current_user, login_required
 
 from market.auth.models import utcnow
 from market.errors import InvalidInput, NotFound
-from market.extensions import db
+from market.extensions import db, limiter
 from market.formatting import number
 from market.markets.models import Stall
 from market.merchants.queries import payee_payload
@@ -28,7 +33,8 @@ from market.payments import queries, services
 from market.payments.forms import CollectForm, IntegrationForm, PayAmountForm
 from market.payments.models import PROVIDERS, CollectOrder
 from market.payments.schemas import OrderStatusSchema
-from market.vietqr import bank_by_bin
+from market.qr import render_pay_card
+from market.vietqr import VietQRError, bank_app_link, bank_apps, bank_by_bin, transliterate
 
 bp = Blueprint("payments", __name__)
 
@@ -66,19 +72,26 @@ def _no_store(response):
 # --- shopper ------------------------------------------------------------------------------------
 
 
+def _pay_arguments() -> tuple[PayAmountForm, int | None, str | None]:
+    """The pay page's and the card's query: an optional amount and order reference, each
+    checked (its errors on the form) and ``None`` when absent or wrong."""
+    form = PayAmountForm(request.args)
+    amount = ref = None
+    if (request.args.get("amount") or "").strip() and form.amount.validate(form):
+        amount = form.amount.data
+    if form.ref.validate(form):
+        ref = form.ref.data
+    return form, amount, ref
+
+
 @bp.route("/pay/<market_code>/<stall_code>")
 def pay(market_code: str, stall_code: str):
-    """Public and light: the stall's static QR, and a dynamic one for a typed amount."""
+    """Public and light: the stall's static QR, and a dynamic one for a typed amount; for a
+    shopper on the phone they pay with, copy buttons, a saved QR card and bank app links."""
     stall = _stall_or_404(market_code, stall_code)
     payee = queries.payable_payee(stall)
-    form = PayAmountForm(request.args)
-    amount = None
-    status = 200
-    if (request.args.get("amount") or "").strip():
-        if form.validate():
-            amount = form.amount.data
-        else:
-            status = 422
+    form, amount, ref = _pay_arguments()
+    status = 422 if form.errors else 200
     bank = bank_by_bin(payee.bank_bin)
     return (
         render_template(
@@ -89,13 +102,90 @@ def pay(market_code: str, stall_code: str):
             bank=bank,
             form=form,
             amount=amount,
+            ref=ref,
             amount_text=number(amount) if amount else None,
-            static_qr=_qr_url(stall),
-            dynamic_qr=_qr_url(stall, amount=amount) if amount else None,
-            qr_base=_qr_url(stall),
+            static_qr=_qr_url(stall, purpose=ref),
+            dynamic_qr=_qr_url(stall, amount=amount, purpose=ref) if amount else None,
+            qr_base=_qr_url(stall, purpose=ref),
+            by_link=_pay_by_link(stall, payee, bank, amount=amount, ref=ref),
         ),
         status,
     )
+
+
+def _pay_by_link(stall: Stall, payee, bank, *, amount: int | None, ref: str | None):
+    """What a shopper paying from this very phone needs: the saved card's URL and a link per
+    bank app (none for a bank whose code no app takes). The links leave out the optional name
+    and return address (``bn``, ``url``): 37 of them would double the page's weight for fields
+    the apps look up anyway."""
+    codes = {"market_code": stall.market.code, "stall_code": stall.code}
+    args = {k: v for k, v in (("amount", amount), ("ref", ref)) if v}
+    apps = []
+    if bank is not None:
+        try:
+            for app in bank_apps():
+                link = bank_app_link(
+                    app.app_id,
+                    account=payee.account_number,
+                    bank_code=bank.code,
+                    amount=amount,
+                    content=ref,
+                )
+                apps.append({"app": app, "link": link})
+        except VietQRError:
+            apps = []
+    return {
+        "card_url": url_for("payments.pay_card", **codes, **args),
+        "apps": apps,
+    }
+
+
+def card_file_name(stall: Stall, amount: int | None, ref: str | None) -> str:
+    """``QR-sap-A-01-25000d.png``: a name a shopper finds again in their downloads."""
+    parts = ["QR-sap", stall.code]
+    if amount:
+        parts.append(f"{amount}d")
+    if ref:
+        parts.append(ref)
+    return re.sub(r"[^A-Za-z0-9-]+", "-", transliterate("-".join(parts))).strip("-") + ".png"
+
+
+@functools.lru_cache(maxsize=512)
+def _card_png(payload: str, title: str, lines: tuple[str, ...]) -> bytes:
+    return render_pay_card(payload, title=title, lines=lines)
+
+
+def _pay_card_limit() -> str:
+    return current_app.config["PAY_CARD_RATE_LIMIT"]
+
+
+@bp.route("/pay/<market_code>/<stall_code>/qr-card.png")
+@limiter.limit(_pay_card_limit)
+def pay_card(market_code: str, stall_code: str):
+    """Public: the pay page's QR as a PNG card (code, stall, amount) to save to the gallery.
+    Same rules and arguments as the page; a download, revalidated like the QR images."""
+    stall = _stall_or_404(market_code, stall_code)
+    payee = queries.payable_payee(stall)
+    form, amount, ref = _pay_arguments()
+    if form.errors:
+        raise InvalidInput(form.errors)
+    bank = bank_by_bin(payee.bank_bin)
+    payload = queries.payment_payload(payee, amount=amount, purpose=ref)
+    lines = [
+        f"{number(amount)} ₫" if amount else _("Nhập số tiền trong ứng dụng"),
+        f"{payee.holder_name} · {bank.short_name if bank else payee.bank_bin}",
+    ]
+    if ref:
+        lines.append(_("Nội dung: %(ref)s", ref=ref))
+    title = f"{_('Sạp %(code)s', code=stall.code)} · {stall.market.name}"
+    png = _card_png(payload, title[:80], tuple(line[:80] for line in lines))
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{card_file_name(stall, amount, ref)}"'
+    )
+    response.set_etag(hashlib.sha256(png).hexdigest()[:32])
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response.make_conditional(request)
 
 
 # --- merchant collect mode ---------------------------------------------------------------------
@@ -117,6 +207,17 @@ def _own_order(order_id: int) -> CollectOrder:
     if order is None or not services.can_collect(current_user, order.stall):
         raise NotFound(_("Không tìm thấy đơn thu tiền."))
     return order
+
+
+def _shared_url(endpoint: str, stall: Stall, amount: int, reference: str) -> str:
+    return url_for(
+        endpoint,
+        market_code=stall.market.code,
+        stall_code=stall.code,
+        amount=amount or None,
+        ref=reference,
+        _external=endpoint == "payments.pay",
+    )
 
 
 def order_status(order: CollectOrder) -> dict[str, Any]:
@@ -168,6 +269,10 @@ def order_status(order: CollectOrder) -> dict[str, Any]:
             "paid_at": order.paid_at,
             "payload": payee_payload(payee, amount=due, purpose=order.reference),
             "qr_url": _qr_url(stall, amount=due, purpose=order.reference),
+            # For a shopper who pays by link instead of scanning: the pay page and the card
+            # ask for the same amount under the same reference.
+            "pay_url": _shared_url("payments.pay", stall, due, order.reference),
+            "card_url": _shared_url("payments.pay_card", stall, due, order.reference),
             "status_url": url_for("payments.collect_status", order_id=order.id),
             "order_url": url_for("payments.collect_order", order_id=order.id),
         }

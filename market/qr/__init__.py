@@ -1,5 +1,6 @@
 """QR images, photo decoding and printable stickers for VietQR payloads (no Flask, no DB)."""
 
+from market.qr.cards import render_pay_card
 from market.qr.decode import decode_image
 from market.qr.errors import InvalidOption, InvalidPayload, InvalidSticker, QRError, UnreadableImage
 from market.qr.images import render_png, render_svg
@@ -16,6 +17,7 @@ __all__ = [
     "UnreadableImage",
     "decode_image",
     "encode",
+    "render_pay_card",
     "render_png",
     "render_sticker_pdf",
     "render_svg",

@@ -91,6 +91,17 @@
     document.getElementById("order-amount").textContent = status.shown_text;
     document.getElementById("order-ref").textContent = status.reference;
     document.getElementById("order-message").textContent = status.message;
+    // The link to share follows what the QR asks for (the rest, after a short payment).
+    var share = document.getElementById("order-share");
+    if (share) {
+      share.hidden = paid;
+      var link = document.getElementById("share-link");
+      if (link.textContent !== status.pay_url) {
+        link.textContent = status.pay_url;
+        document.getElementById("share-link-status").textContent = "";
+      }
+      document.getElementById("order-card").setAttribute("href", status.card_url);
+    }
     if (paid && soundButton) { soundButton.hidden = true; }
     var key = status.status + ":" + status.received_amount;
     if (status.status !== "pending" && key !== lastAnnounced) {
@@ -175,6 +186,15 @@
 
   // The phone's Back button after an order made here: show what the address now says (the
   // keypad again), not the old order under the keypad's address.
+  // The phone's own share sheet (Zalo, Messenger, SMS) where the browser has one.
+  var shareButton = document.getElementById("share-button");
+  if (shareButton && navigator.share) {
+    shareButton.hidden = false;
+    shareButton.addEventListener("click", function () {
+      var url = document.getElementById("share-link").textContent.trim();
+      navigator.share({ title: shareButton.dataset.title, url: url }).catch(function () {});
+    });
+  }
   window.addEventListener("popstate", function () { window.location.reload(); });
 
   if (panel && panel.dataset.statusUrl && !form) {

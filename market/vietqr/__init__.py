@@ -7,6 +7,7 @@
 
 from market.vietqr.banks import Bank, all_banks, bank_by_bin, bank_by_code
 from market.vietqr.crc import crc16_ccitt_false
+from market.vietqr.deeplink import BankApp, bank_app_link, bank_apps
 from market.vietqr.errors import (
     CRCError,
     FieldError,
@@ -21,6 +22,7 @@ from market.vietqr.text import transliterate
 
 __all__ = [
     "Bank",
+    "BankApp",
     "CRCError",
     "FieldError",
     "LengthError",
@@ -30,6 +32,8 @@ __all__ = [
     "VietQR",
     "VietQRError",
     "all_banks",
+    "bank_app_link",
+    "bank_apps",
     "bank_by_bin",
     "bank_by_code",
     "build_payload",

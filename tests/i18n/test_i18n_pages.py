@@ -20,7 +20,7 @@ from market import formatting
 from market.extensions import db
 from market.markets.models import DISTRICTS
 from market.payments.models import PaymentNotification
-from market.vietqr import bank_by_bin
+from market.vietqr import bank_apps, bank_by_bin
 
 VIETNAMESE = re.compile(r"[À-ỹđĐ]")
 # Text a visitor reads: element text and the attributes screen readers and forms show.
@@ -56,6 +56,9 @@ def _data(world) -> list[str]:
         world.merchant_a.full_name,
         world.stall_a.zone,
         bank_by_bin(world.payee_a.bank_bin).name,  # the bank's registered Vietnamese name
+        # The pay page's bank app list: the apps' own names and their banks' registered names.
+        *(app.bank_name for app in bank_apps()),
+        *(app.app_name for app in bank_apps()),
         # The goods vocabulary (GOODS_CATEGORIES) is Vietnamese data, also used to read
         # import files; it has no English labels yet.
         world.stall_a.category_label,

@@ -19,6 +19,15 @@ from tests.payments.conftest import sepay_body
 MATRIX = [
     ("payments.pay", "GET", "/pay/TN-A/A-01", None, set(ACCESS_ROLES)),
     ("payments.pay", "GET", "/pay/TN-A/A-01?amount=25.000", None, set(ACCESS_ROLES)),
+    ("payments.pay", "GET", "/pay/TN-A/A-01?amount=5000&ref=A01+K7Q3", None, set(ACCESS_ROLES)),
+    ("payments.pay_card", "GET", "/pay/TN-A/A-01/qr-card.png", None, set(ACCESS_ROLES)),
+    (
+        "payments.pay_card",
+        "GET",
+        "/pay/TN-B/B-01/qr-card.png?amount=25.000&ref=B01+K7Q3",
+        None,
+        set(ACCESS_ROLES),
+    ),
     ("payments.collect", "GET", "/collect/TN-A/A-01", None, {"merchant"}),
     ("payments.collect", "POST", "/collect/TN-A/A-01", {"amount": "50.000"}, {"merchant"}),
     ("payments.collect", "GET", "/collect/TN-B/B-01", None, {"merchant_b"}),

@@ -11,6 +11,7 @@ MODULES = [
     "market.qr.errors",
     "market.qr.symbol",
     "market.qr.images",
+    "market.qr.cards",
     "market.qr.decode",
     "market.qr.stickers",
 ]
