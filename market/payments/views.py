@@ -170,7 +170,7 @@ def pay_card(market_code: str, stall_code: str):
     if form.errors:
         raise InvalidInput(form.errors)
     bank = bank_by_bin(payee.bank_bin)
-    payload = queries.payment_payload(payee, amount=amount, purpose=ref)
+    payload = payee_payload(payee, amount=amount, purpose=ref)
     lines = [
         f"{number(amount)} ₫" if amount else _("Nhập số tiền trong ứng dụng"),
         f"{payee.holder_name} · {bank.short_name if bank else payee.bank_bin}",
