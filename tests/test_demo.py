@@ -61,3 +61,39 @@ def test_demo_is_deterministic(app):
     second = _fingerprint()
     assert first[0] == second[0] and first[1] == second[1]
     assert first[2] == second[2] and first[3] == second[3]
+
+
+def test_demo_payees_follow_the_four_eyes_rule(app):
+    """No demo account was verified by whoever entered it; in Chợ Đồng Quang the helper
+    entered them and the manager (quanly) verifies, elsewhere the province does; the pending
+    ones of Chợ Đồng Quang are there for quanly to verify."""
+    from market.merchants import services
+
+    demo.load()
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    verified = db.session.execute(
+        select(PayeeAccount.created_by_id, PayeeAccount.verified_by_id).where(
+            PayeeAccount.verified_at.is_not(None)
+        )
+    ).all()
+    assert verified and all(creator != verifier for creator, verifier in verified)
+    assert {verifier for _c, verifier in verified} == {users["quanly"].id, users["admin"].id}
+    pending = db.session.scalars(
+        select(PayeeAccount)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .where(PayeeAccount.verified_at.is_(None), Market.code == "TN-DONGQUANG")
+    ).all()
+    assert pending
+    for payee in pending:
+        assert payee.created_by_id == users["hotro"].id
+        assert services.verify_refusal(users["quanly"], payee) is None
+    elsewhere = db.session.scalars(
+        select(PayeeAccount)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .where(PayeeAccount.verified_at.is_(None), Market.code == "TN-CHOTHAI")
+    ).all()
+    for payee in elsewhere:
+        assert services.verify_refusal(users["quanly"], payee).kind == "created"
+        assert services.verify_refusal(users["admin"], payee) is None
