@@ -190,7 +190,8 @@ def stall(code: str, stall_code: str):
     stall = stall_or_404(market, stall_code)
     payee = current_payee(stall)
     pending = payee is not None and not payee.verified
-    refusal = merchant_services.verify_refusal(current_user, payee) if pending else None
+    involved = merchant_services.involved_users(payee) if pending else {}
+    refusal = merchant_services.verify_refusal(current_user, payee, involved) if pending else None
     return render_template(
         "markets/stall.html",
         market=market,
@@ -204,7 +205,7 @@ def stall(code: str, stall_code: str):
         # Why this user may not verify (shown to managers and the province only: a helper
         # never verifies, so for them "who can" is enough).
         refusal=refusal if refusal is not None and refusal.kind != "role" else None,
-        verifiers=merchant_services.payee_verifiers(payee) if pending else None,
+        verifiers=merchant_services.payee_verifiers(payee, involved) if pending else None,
         stall_statuses=STALL_STATUS_LABELS,
     )
 
@@ -372,38 +373,42 @@ def verify_payee(code: str, stall_code: str, payee_id: int):
 @bp.route("/pending-payees")
 def pending_payees():
     """Every pending payee change of the user's markets (or of ``?market=``), to verify."""
-    return _pending_payees_page(BulkVerifyForm())
+    return _pending_payees_page(_pending_market(), BulkVerifyForm())
 
 
 @bp.route("/pending-payees/verify", methods=["POST"])
 def verify_pending_payees():
     """Verify the ticked rows; each is checked against the four-eyes rule on its own."""
+    market = _pending_market()
     form = BulkVerifyForm()
-    if not permissions.can_verify_payees(current_user):
-        abort(403)
     if not form.validate_on_submit():
-        return _pending_payees_page(form, status=422)
+        return _pending_payees_page(market, form, status=422)
     outcomes = merchant_services.verify_payees(current_user, form.payee.data)
-    return _pending_payees_page(BulkVerifyForm(formdata=None), outcomes=outcomes)
+    return _pending_payees_page(market, BulkVerifyForm(formdata=None), outcomes=outcomes)
 
 
-def _pending_payees_page(form: BulkVerifyForm, *, outcomes=None, status: int = 200):
+def _pending_market() -> Market | None:
+    """The market the pending-changes page is limited to (``market`` in the query or form);
+    checked before anything is done, so a refused request changes nothing."""
     if not permissions.can_verify_payees(current_user):
         abort(403)
     code = request.values.get("market", "")
-    market = market_or_404(code) if code else None
+    return market_or_404(code) if code else None
+
+
+def _pending_payees_page(market, form: BulkVerifyForm, *, outcomes=None, status: int = 200):
     page = queries.pending_payees(current_user, market=market, page=_page())
     rows = []
     for payee, stall, row_market in page.items:
-        refusal = merchant_services.verify_refusal(current_user, payee)
+        involved = merchant_services.involved_users(payee)
         rows.append(
             {
                 "payee": payee,
                 "stall": stall,
                 "market": row_market,
                 "bank": bank_by_bin(payee.bank_bin),
-                "refusal": refusal,
-                "verifiers": merchant_services.payee_verifiers(payee),
+                "refusal": merchant_services.verify_refusal(current_user, payee, involved),
+                "verifiers": merchant_services.payee_verifiers(payee, involved),
             }
         )
     return render_template(

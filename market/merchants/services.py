@@ -229,12 +229,15 @@ def involved_users(payee: PayeeAccount) -> dict[int, str]:
     return involved
 
 
-def verify_refusal(actor: User, payee: PayeeAccount) -> Refusal | None:
+def verify_refusal(
+    actor: User, payee: PayeeAccount, involved: dict[int, str] | None = None
+) -> Refusal | None:
     """Why ``actor`` may not verify ``payee`` now, or None if they may (or it already is).
 
     Only a manager of the stall's market or a province official (admin) verifies, and never
     one who created this version, created another pending version of the stall since the
     last verified one, or uploaded the import that created either: the province included.
+    ``involved`` is ``involved_users(payee)`` when the caller has it already.
     """
     stall = payee.stall
     if not permissions.can_verify_payee(actor, stall.market):
@@ -245,7 +248,9 @@ def verify_refusal(actor: User, payee: PayeeAccount) -> Refusal | None:
         return Refusal("replaced", _("Tài khoản này không còn là tài khoản hiện tại của sạp."))
     if payee.verified:
         return None
-    how = involved_users(payee).get(actor.id)
+    if involved is None:
+        involved = involved_users(payee)
+    how = involved.get(actor.id)
     if how is None:
         return None
     reason = {
@@ -270,8 +275,9 @@ class Verifiers:
     province: bool
 
 
-def payee_verifiers(payee: PayeeAccount) -> Verifiers:
-    involved = involved_users(payee)
+def payee_verifiers(payee: PayeeAccount, involved: dict[int, str] | None = None) -> Verifiers:
+    if involved is None:
+        involved = involved_users(payee)
     managers = db.session.scalars(
         select(User)
         .join(user_markets, user_markets.c.user_id == User.id)

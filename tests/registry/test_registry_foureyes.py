@@ -314,6 +314,12 @@ def test_bulk_verify_checks_every_row_and_verifies_the_others(people):
     )
     assert refused.status_code == 404
     assert _verified_by(in_b.id) is None and _verified_by(by_manager.id) is None
+    # So does a market filter the user may not see, before anything is verified.
+    elsewhere = people.web("manager_b").post(
+        "/markets/pending-payees/verify", data={"payee": [in_b.id], "market": "TN-A"}
+    )
+    assert elsewhere.status_code == 404
+    assert _verified_by(in_b.id) is None
 
 
 def test_bulk_verify_refuses_a_row_replaced_since_the_page_was_shown(people):
