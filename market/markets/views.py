@@ -398,9 +398,12 @@ def _pending_market() -> Market | None:
 
 def _pending_payees_page(market, form: BulkVerifyForm, *, outcomes=None, status: int = 200):
     page = queries.pending_payees(current_user, market=market, page=_page())
+    payees = [payee for payee, _stall, _market in page.items]
+    involved_of = merchant_services.involved_users_of(payees)
+    pool = merchant_services.verifier_pool(sorted({m.id for _p, _s, m in page.items}))
     rows = []
     for payee, stall, row_market in page.items:
-        involved = merchant_services.involved_users(payee)
+        involved = involved_of[payee.id]
         rows.append(
             {
                 "payee": payee,
@@ -408,7 +411,7 @@ def _pending_payees_page(market, form: BulkVerifyForm, *, outcomes=None, status:
                 "market": row_market,
                 "bank": bank_by_bin(payee.bank_bin),
                 "refusal": merchant_services.verify_refusal(current_user, payee, involved),
-                "verifiers": merchant_services.payee_verifiers(payee, involved),
+                "verifiers": merchant_services.payee_verifiers(payee, involved, pool),
             }
         )
     return render_template(

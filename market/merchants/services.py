@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -200,33 +200,44 @@ def involved_users(payee: PayeeAccount) -> dict[int, str]:
     created it ("created"), who uploaded the import that created it ("uploaded"), and who
     created or uploaded any other pending version of the stall since its last verified one
     ("pending"; a helper replacing a manager's change does not make it the helper's alone)."""
-    last_verified = (
-        select(func.max(PayeeAccount.id))
-        .where(
-            PayeeAccount.stall_id == payee.stall_id,
-            PayeeAccount.id < payee.id,
-            PayeeAccount.verified_at.is_not(None),
+    return involved_users_of([payee])[payee.id]
+
+
+def involved_users_of(payees: list[PayeeAccount]) -> dict[int, dict[int, str]]:
+    """``involved_users`` of several payees (a page of them) in one query: {payee id: …}."""
+    history: dict[int, list] = {payee.stall_id: [] for payee in payees}
+    if history:
+        versions = db.session.execute(
+            select(
+                PayeeAccount.stall_id,
+                PayeeAccount.id,
+                PayeeAccount.created_by_id,
+                PayeeAccount.uploaded_by_id,
+                PayeeAccount.verified_at.is_not(None),
+            )
+            .where(PayeeAccount.stall_id.in_(list(history)))
+            .order_by(PayeeAccount.stall_id, PayeeAccount.id)
         )
-        .scalar_subquery()
-    )
-    earlier = db.session.execute(
-        select(PayeeAccount.created_by_id, PayeeAccount.uploaded_by_id).where(
-            PayeeAccount.stall_id == payee.stall_id,
-            PayeeAccount.id < payee.id,
-            PayeeAccount.id > func.coalesce(last_verified, 0),
-            PayeeAccount.verified_at.is_(None),
-        )
-    ).all()
-    involved: dict[int, str] = {}
-    for created_by_id, uploaded_by_id in earlier:
-        for user_id in (created_by_id, uploaded_by_id):
-            if user_id is not None:
-                involved[user_id] = "pending"
-    if payee.uploaded_by_id is not None:
-        involved[payee.uploaded_by_id] = "uploaded"
-    if payee.created_by_id is not None:
-        involved[payee.created_by_id] = "created"
-    return involved
+        for stall_id, *version in versions:
+            history[stall_id].append(version)
+    found = {}
+    for payee in payees:
+        involved: dict[int, str] = {}
+        for version_id, created_by_id, uploaded_by_id, verified in history[payee.stall_id]:
+            if version_id >= payee.id:
+                break
+            if verified:  # a verified version closes what came before it
+                involved = {}
+                continue
+            for user_id in (created_by_id, uploaded_by_id):
+                if user_id is not None:
+                    involved[user_id] = "pending"
+        if payee.uploaded_by_id is not None:
+            involved[payee.uploaded_by_id] = "uploaded"
+        if payee.created_by_id is not None:
+            involved[payee.created_by_id] = "created"
+        found[payee.id] = involved
+    return found
 
 
 def verify_refusal(
@@ -275,27 +286,51 @@ class Verifiers:
     province: bool
 
 
-def payee_verifiers(payee: PayeeAccount, involved: dict[int, str] | None = None) -> Verifiers:
-    if involved is None:
-        involved = involved_users(payee)
-    managers = db.session.scalars(
-        select(User)
-        .join(user_markets, user_markets.c.user_id == User.id)
+@dataclass(frozen=True)
+class VerifierPool:
+    """The active managers of some markets and the active province officials: everyone who
+    might verify, loaded once for a page of payees."""
+
+    managers: dict[int, list[User]]
+    admin_ids: list[int]
+
+
+def verifier_pool(market_ids: list[int]) -> VerifierPool:
+    managers: dict[int, list[User]] = {market_id: [] for market_id in market_ids}
+    rows = db.session.execute(
+        select(user_markets.c.market_id, User)
+        .join(User, User.id == user_markets.c.user_id)
         .where(
-            user_markets.c.market_id == payee.stall.market_id,
+            user_markets.c.market_id.in_(list(managers)),
             User.role == "manager",
             User.active,
         )
         .order_by(User.full_name, User.id)
-    ).all()
-    province = db.session.scalar(
-        select(func.count(User.id)).where(
-            User.role == "admin",
-            User.active,
-            User.id.not_in(list(involved) or [0]),
-        )
     )
-    return Verifiers([m for m in managers if m.id not in involved], bool(province))
+    for market_id, user in rows:
+        managers[market_id].append(user)
+    admin_ids = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.active).order_by(User.id)
+    ).all()
+    return VerifierPool(managers, list(admin_ids))
+
+
+def payee_verifiers(
+    payee: PayeeAccount,
+    involved: dict[int, str] | None = None,
+    pool: VerifierPool | None = None,
+) -> Verifiers:
+    """The people ``verify_refusal`` would let verify ``payee`` (named managers; the province
+    as a whole)."""
+    if involved is None:
+        involved = involved_users(payee)
+    market_id = payee.stall.market_id
+    if pool is None:
+        pool = verifier_pool([market_id])
+    return Verifiers(
+        [m for m in pool.managers.get(market_id, []) if m.id not in involved],
+        any(admin_id not in involved for admin_id in pool.admin_ids),
+    )
 
 
 def _stage_verification(actor: User, payee: PayeeAccount, *, bulk: bool = False) -> bool:
@@ -372,10 +407,11 @@ def verify_payees(actor: User, payee_ids: list[int]) -> list[BulkOutcome]:
         permissions.can_view_market(actor, p.stall.market) for p in payees.values()
     ):
         raise NotFound(_("Không tìm thấy một trong các tài khoản đã chọn."))
+    involved = involved_users_of(list(payees.values()))
     outcomes = []
     for payee_id in ids:
         payee = payees[payee_id]
-        refusal = verify_refusal(actor, payee)
+        refusal = verify_refusal(actor, payee, involved[payee_id])
         if refusal is not None:
             outcomes.append(BulkOutcome(payee, "refused", refusal.message))
         elif payee.verified:
