@@ -286,7 +286,21 @@ def load() -> dict[str, int]:
     users = _users(by_code, merchant_ids[by_code_first_merchant(stall_specs, by_code)])
     db.session.add_all(users)
     db.session.flush()
-    verifier = next(u for u in users if u.username == "quanly")
+    # Four-eyes in the demo too: each market's accounts were entered by its own staff (the
+    # helper where it has one, else its manager; by the province's import script where it
+    # has no staff) and verified by someone else: the manager when a helper entered them,
+    # else the province (every demo market has a single manager).
+    by_name = {u.username: u for u in users}
+    entered_by, verified_by = {}, {}
+    for user in users:
+        for market in user.markets:
+            if user.role == "helper" or market.id not in entered_by:
+                entered_by[market.id] = user.id
+            if user.role == "manager":
+                verified_by[market.id] = user.id
+    for market_id, creator_id in entered_by.items():
+        if verified_by.get(market_id) == creator_id:
+            verified_by[market_id] = by_name["admin"].id
 
     bins = [b for b, _w in BANKS]
     weights = [w for _b, w in BANKS]
@@ -311,8 +325,11 @@ def load() -> dict[str, int]:
                 "holder_name": holder,
                 "is_current": True,
                 "created_at": created,
+                "created_by_id": entered_by.get(spec["market_id"]),
                 "verified_at": created + timedelta(days=1) if verified else None,
-                "verified_by_id": verifier.id if verified else None,
+                "verified_by_id": (
+                    verified_by.get(spec["market_id"], by_name["admin"].id) if verified else None
+                ),
             }
         )
     db.session.execute(insert(PayeeAccount), payee_rows)

@@ -82,3 +82,39 @@ def test_the_demo_is_a_shell_command_the_app_does_not_import():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_demo_payees_follow_the_four_eyes_rule(app):
+    """No demo account was verified by whoever entered it; in Chợ Đồng Quang the helper
+    entered them and the manager (quanly) verifies, elsewhere the province does; the pending
+    ones of Chợ Đồng Quang are there for quanly to verify."""
+    from market.merchants import services
+
+    demo.load()
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    verified = db.session.execute(
+        select(PayeeAccount.created_by_id, PayeeAccount.verified_by_id).where(
+            PayeeAccount.verified_at.is_not(None)
+        )
+    ).all()
+    assert verified and all(creator != verifier for creator, verifier in verified)
+    assert {verifier for _c, verifier in verified} == {users["quanly"].id, users["admin"].id}
+    pending = db.session.scalars(
+        select(PayeeAccount)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .where(PayeeAccount.verified_at.is_(None), Market.code == "TN-DONGQUANG")
+    ).all()
+    assert pending
+    for payee in pending:
+        assert payee.created_by_id == users["hotro"].id
+        assert services.verify_refusal(users["quanly"], payee) is None
+    elsewhere = db.session.scalars(
+        select(PayeeAccount)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .where(PayeeAccount.verified_at.is_(None), Market.code == "TN-CHOTHAI")
+    ).all()
+    for payee in elsewhere:
+        assert services.verify_refusal(users["quanly"], payee).kind == "created"
+        assert services.verify_refusal(users["admin"], payee) is None

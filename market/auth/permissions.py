@@ -53,14 +53,16 @@ def can_set_payee(user: User, stall: Stall, current: PayeeAccount | None) -> boo
     return False
 
 
-def can_verify_payee(user: User, market: Market, payee: PayeeAccount | None = None) -> bool:
-    """Managers of the market confirm payee accounts, but never their own change: a
-    dishonest insider cannot redirect a stall's money alone (the province may confirm any)."""
-    if user.role == "admin":
-        return True
-    if not (user.role == "manager" and _assigned(user, market.id)):
-        return False
-    return payee is None or payee.created_by_id != user.id
+def can_verify_payees(user: User) -> bool:
+    """Whose role verifies payee accounts at all (the pending-changes page)."""
+    return user.role in ("admin", "manager")
+
+
+def can_verify_payee(user: User, market: Market) -> bool:
+    """Whose role lets them verify payee accounts of this market: its managers and the
+    province. Whether they may verify a given account (four-eyes: not their own change) is
+    decided in ``market.merchants.services.verify_refusal``."""
+    return is_market_manager(user, market)
 
 
 def is_market_manager(user: User, market: Market) -> bool:

@@ -25,7 +25,7 @@ from market.auth.models import User
 from market.errors import DomainError, Forbidden
 from market.extensions import db
 from market.markets.forms import STALL_STATUS_LABELS, normalize_code
-from market.markets.models import GOODS_CATEGORIES, Market, Stall
+from market.markets.models import GOODS_CATEGORIES, ImportBatch, Market, Stall
 from market.merchants import values
 from market.merchants.models import Merchant
 from market.merchants.services import current_payee, stage_assignment, stage_merchant, stage_payee
@@ -361,8 +361,12 @@ def run_import(
     *,
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
+    batch: ImportBatch | None = None,
 ) -> ImportReport:
-    """Check and (unless ``dry_run``) apply a file. Writes nothing if any row has an error."""
+    """Check and (unless ``dry_run``) apply a file. Writes nothing if any row has an error.
+
+    ``batch`` is the stored upload being applied: payees it creates record it and its
+    uploader, who may then not verify them (four-eyes)."""
     if actor is not None and not permissions.can_onboard(actor, market):
         raise Forbidden()
     table = read_table(filename, content)
@@ -371,7 +375,7 @@ def run_import(
     try:
         for plan in plans:
             try:
-                _apply_row(actor, market, plan, report)
+                _apply_row(actor, market, plan, report, batch)
             except DomainError as exc:
                 report.errors.append(RowError(plan.line, exc.field or "", exc.message))
             if progress:
@@ -392,7 +396,13 @@ def run_import(
     return report
 
 
-def _apply_row(actor: User | None, market: Market, plan: RowPlan, report: ImportReport) -> None:
+def _apply_row(
+    actor: User | None,
+    market: Market,
+    plan: RowPlan,
+    report: ImportReport,
+    batch: ImportBatch | None = None,
+) -> None:
     changed = False
     stall = db.session.scalar(
         select(Stall).where(Stall.market_id == market.id, Stall.code == plan.code)
@@ -432,7 +442,7 @@ def _apply_row(actor: User | None, market: Market, plan: RowPlan, report: Import
 
     if plan.payee:
         try:
-            if stage_payee(actor, stall, **plan.payee) is not None:
+            if stage_payee(actor, stall, import_batch=batch, **plan.payee) is not None:
                 report.payees_set += 1
                 changed = True
         except Forbidden as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from market.auth.models import User, user_markets
 from market.extensions import db
@@ -182,6 +183,28 @@ def pending_payee_changes(market: Market, limit: int = 100) -> list:
         .order_by(PayeeAccount.created_at.desc())
         .limit(limit)
     ).all()
+
+
+def pending_payees(
+    user: User, *, market: Market | None = None, page: int = 1, per_page: int = 50
+) -> Page:
+    """Pending payee changes (current, unverified accounts) of every market the user may see,
+    or of one: rows of (PayeeAccount, Stall, Market), by market then stall code."""
+    query = (
+        select(PayeeAccount, Stall, Market)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .where(
+            PayeeAccount.is_current,
+            PayeeAccount.verified_at.is_(None),
+            Market.id.in_(visible_markets(user).with_only_columns(Market.id)),
+        )
+        .options(joinedload(PayeeAccount.created_by), joinedload(PayeeAccount.uploaded_by))
+        .order_by(Market.name, Market.code, Stall.code)
+    )
+    if market is not None:
+        query = query.where(Market.id == market.id)
+    return paginate(query, page, per_page)
 
 
 def payee_history(stall: Stall) -> list[PayeeAccount]:

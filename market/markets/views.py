@@ -24,7 +24,7 @@ from market.markets.forms import (
 from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
 from market.merchants import queries as merchant_queries
 from market.merchants import services as merchant_services
-from market.merchants.forms import MerchantForm, PayeeForm
+from market.merchants.forms import BulkVerifyForm, MerchantForm, PayeeForm
 from market.merchants.models import PayeeAccount
 from market.merchants.services import current_payee
 from market.vietqr import bank_by_bin
@@ -76,6 +76,7 @@ def index():
         districts=DISTRICTS,
         statuses=MARKET_STATUS_LABELS,
         can_create=permissions.can_create_market(current_user),
+        can_verify=permissions.can_verify_payees(current_user),
     )
 
 
@@ -190,6 +191,9 @@ def stall(code: str, stall_code: str):
     market = market_or_404(code)
     stall = stall_or_404(market, stall_code)
     payee = current_payee(stall)
+    pending = payee is not None and not payee.verified
+    involved = merchant_services.involved_users(payee) if pending else {}
+    refusal = merchant_services.verify_refusal(current_user, payee, involved) if pending else None
     return render_template(
         "markets/stall.html",
         market=market,
@@ -199,7 +203,11 @@ def stall(code: str, stall_code: str):
         payload=_payload(payee),
         history=queries.payee_history(stall),
         can_set_payee=permissions.can_set_payee(current_user, stall, payee),
-        can_verify=permissions.can_verify_payee(current_user, market, payee),
+        can_verify=pending and refusal is None,
+        # Why this user may not verify (shown to managers and the province only: a helper
+        # never verifies, so for them "who can" is enough).
+        refusal=refusal if refusal is not None and refusal.kind != "role" else None,
+        verifiers=merchant_services.payee_verifiers(payee, involved) if pending else None,
         stall_statuses=STALL_STATUS_LABELS,
     )
 
@@ -359,6 +367,61 @@ def verify_payee(code: str, stall_code: str, payee_id: int):
     return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
 
 
+@bp.route("/pending-payees")
+def pending_payees():
+    """Every pending payee change of the user's markets (or of ``?market=``), to verify."""
+    return _pending_payees_page(_pending_market(), BulkVerifyForm())
+
+
+@bp.route("/pending-payees/verify", methods=["POST"])
+def verify_pending_payees():
+    """Verify the ticked rows; each is checked against the four-eyes rule on its own."""
+    market = _pending_market()
+    form = BulkVerifyForm()
+    if not form.validate_on_submit():
+        return _pending_payees_page(market, form, status=422)
+    outcomes = merchant_services.verify_payees(current_user, form.payee.data)
+    return _pending_payees_page(market, BulkVerifyForm(formdata=None), outcomes=outcomes)
+
+
+def _pending_market() -> Market | None:
+    """The market the pending-changes page is limited to (``market`` in the query or form);
+    checked before anything is done, so a refused request changes nothing."""
+    if not permissions.can_verify_payees(current_user):
+        abort(403)
+    code = request.values.get("market", "")
+    return market_or_404(code) if code else None
+
+
+def _pending_payees_page(market, form: BulkVerifyForm, *, outcomes=None, status: int = 200):
+    page = queries.pending_payees(current_user, market=market, page=_page())
+    payees = [payee for payee, _stall, _market in page.items]
+    involved_of = merchant_services.involved_users_of(payees)
+    pool = merchant_services.verifier_pool(sorted({m.id for _p, _s, m in page.items}))
+    rows = []
+    for payee, stall, row_market in page.items:
+        involved = involved_of[payee.id]
+        rows.append(
+            {
+                "payee": payee,
+                "stall": stall,
+                "market": row_market,
+                "bank": bank_by_bin(payee.bank_bin),
+                "refusal": merchant_services.verify_refusal(current_user, payee, involved),
+                "verifiers": merchant_services.payee_verifiers(payee, involved, pool),
+            }
+        )
+    return render_template(
+        "markets/pending_payees.html",
+        form=form,
+        market=market,
+        page=page,
+        rows=rows,
+        outcomes=outcomes,
+        verifiable=sum(1 for row in rows if row["refusal"] is None),
+    ), status
+
+
 @bp.route("/<code>/import", methods=["GET", "POST"])
 def import_file(code: str):
     market = market_or_404(code)
@@ -377,7 +440,9 @@ def import_file(code: str):
         )
         db.session.add(batch)
         db.session.commit()
-        report = importing.run_import(current_user, market, batch.filename, content, dry_run=True)
+        report = importing.run_import(
+            current_user, market, batch.filename, content, dry_run=True, batch=batch
+        )
         return render_template(
             "markets/import_report.html",
             market=market,
@@ -409,7 +474,7 @@ def apply_import(code: str, batch_id: int):
         )
         return redirect(url_for("markets.show", code=market.code))
     report = importing.run_import(
-        current_user, market, batch.filename, batch.content, dry_run=False
+        current_user, market, batch.filename, batch.content, dry_run=False, batch=batch
     )
     if not report.applied:
         return render_template(

@@ -187,8 +187,12 @@ def get_current_payee(code: str, stall_code: str):
 
 @bp.post(f"{STALL}/payees/<{ID}:payee_id>/verify")
 @operation(
-    summary="Verify a stall's current payee account (market managers)",
+    summary="Verify a stall's current payee account (four-eyes)",
     tag="payees",
+    description="A manager of the market or a province official verifies, never one who "
+    "created this account, created another version of it still pending since the last "
+    "verified one, or uploaded the import that created it (403, with the reason). 409 if it "
+    "is no longer the current account. Verifying a verified account changes nothing.",
     response=PayeeSchema,
     errors=WRITE_ERRORS,
 )

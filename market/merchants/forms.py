@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, Field, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from market.formfields import choices
@@ -73,3 +74,26 @@ class PayeeForm(FlaskForm):
     def expected_id(self) -> int | None:
         raw = (self.expected_current_id.data or "").strip()
         return int(raw) if raw.isdigit() else None
+
+
+class PayeeIdsField(Field):
+    """The payee ids of the rows ticked on the pending-changes page (checkboxes of one name)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        for raw in valuelist:
+            # Ids are 32-bit database integers: anything else names no account.
+            if not raw.isdigit() or not 0 < int(raw) < 2**31:
+                raise ValueError(_("“%(v)s” không phải mã tài khoản.", v=raw[:20]))
+            self.data.append(int(raw))
+
+    def _value(self) -> str:
+        return ""
+
+
+class BulkVerifyForm(FlaskForm):
+    payee = PayeeIdsField(_l("Tài khoản cần xác minh"), default=list)
+
+    def validate_payee(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Chọn ít nhất một tài khoản để xác minh."))

@@ -57,6 +57,13 @@ class PayeeAccount(db.Model):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A payee an import created: which upload, and who uploaded it (kept here too, so the
+    # four-eyes rule needs no join and outlives the stored file). Whoever applied the file is
+    # ``created_by``; both are "involved" and neither may verify it.
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -64,6 +71,7 @@ class PayeeAccount(db.Model):
     stall: Mapped[Stall] = relationship(back_populates="payees")
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
 
     @property
     def verified(self) -> bool:

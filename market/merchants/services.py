@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from market.audit import services as audit
 from market.auth import permissions
-from market.auth.models import User, utcnow
-from market.errors import Conflict, Forbidden, InvalidInput
+from market.auth.models import User, user_markets, utcnow
+from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
-from market.markets.models import Stall
+from market.markets.models import ImportBatch, Stall
 from market.merchants.models import Merchant, PayeeAccount
 
 UNCHANGED = object()
@@ -98,12 +100,15 @@ def stage_payee(
     service: str,
     holder_name: str,
     expected_current_id: object = UNCHANGED,
+    import_batch: ImportBatch | None = None,
 ) -> PayeeAccount | None:
     """Make this account the stall's current payee. Returns the new payee, or None if the
     stall already pays into exactly this account.
 
     ``expected_current_id`` is the payee the person was looking at; if another edit has
     replaced it since, the change is refused instead of silently overwriting theirs.
+    ``import_batch`` is the upload that asks for this account (recorded with its uploader,
+    who may then not verify it).
     """
     current = current_payee(stall)
     if expected_current_id is not UNCHANGED and (current.id if current else None) != (
@@ -140,6 +145,8 @@ def stage_payee(
         is_current=True,
         created_at=now,
         created_by_id=actor.id if actor else None,
+        import_batch_id=import_batch.id if import_batch else None,
+        uploaded_by_id=import_batch.created_by_id if import_batch else None,
     )
     db.session.add(payee)
     db.session.flush()
@@ -170,20 +177,183 @@ def set_payee(actor: User, stall: Stall, **fields) -> PayeeAccount | None:
     return payee
 
 
-def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
+# --- four-eyes verification ------------------------------------------------------------------
+#
+# A payee account takes effect only when someone other than everyone whose intent is in it
+# confirms it. This is the one place that rule lives: the form, the JSON API and the bulk page
+# all come through ``verify_refusal``.
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a user may not verify a payee account: ``kind`` for code, ``message`` for people."""
+
+    kind: str  # "role" | "replaced" | "created" | "uploaded" | "pending"
+    message: str
+
+    def error(self) -> DomainError:
+        return Conflict(self.message) if self.kind == "replaced" else Forbidden(self.message)
+
+
+def involved_users(payee: PayeeAccount) -> dict[int, str]:
+    """Everyone whose intent is in this version of a stall's payee, as {user id: how}: who
+    created it ("created"), who uploaded the import that created it ("uploaded"), and who
+    created or uploaded any other pending version of the stall since its last verified one
+    ("pending"; a helper replacing a manager's change does not make it the helper's alone)."""
+    return involved_users_of([payee])[payee.id]
+
+
+def involved_users_of(payees: list[PayeeAccount]) -> dict[int, dict[int, str]]:
+    """``involved_users`` of several payees (a page of them) in one query: {payee id: …}."""
+    history: dict[int, list] = {payee.stall_id: [] for payee in payees}
+    if history:
+        versions = db.session.execute(
+            select(
+                PayeeAccount.stall_id,
+                PayeeAccount.id,
+                PayeeAccount.created_by_id,
+                PayeeAccount.uploaded_by_id,
+                PayeeAccount.verified_at.is_not(None),
+            )
+            .where(PayeeAccount.stall_id.in_(list(history)))
+            .order_by(PayeeAccount.stall_id, PayeeAccount.id)
+        )
+        for stall_id, *version in versions:
+            history[stall_id].append(version)
+    found = {}
+    for payee in payees:
+        involved: dict[int, str] = {}
+        for version_id, created_by_id, uploaded_by_id, verified in history[payee.stall_id]:
+            if version_id >= payee.id:
+                break
+            if verified:  # a verified version closes what came before it
+                involved = {}
+                continue
+            for user_id in (created_by_id, uploaded_by_id):
+                if user_id is not None:
+                    involved[user_id] = "pending"
+        if payee.uploaded_by_id is not None:
+            involved[payee.uploaded_by_id] = "uploaded"
+        if payee.created_by_id is not None:
+            involved[payee.created_by_id] = "created"
+        found[payee.id] = involved
+    return found
+
+
+def verify_refusal(
+    actor: User, payee: PayeeAccount, involved: dict[int, str] | None = None
+) -> Refusal | None:
+    """Why ``actor`` may not verify ``payee`` now, or None if they may (or it already is).
+
+    Only a manager of the stall's market or a province official (admin) verifies, and never
+    one who created this version, created another pending version of the stall since the
+    last verified one, or uploaded the import that created either: the province included.
+    ``involved`` is ``involved_users(payee)`` when the caller has it already.
+    """
     stall = payee.stall
     if not permissions.can_verify_payee(actor, stall.market):
-        raise Forbidden(_("Chỉ quản lý chợ mới được xác minh tài khoản nhận tiền."))
-    if not permissions.can_verify_payee(actor, stall.market, payee):
-        raise Forbidden(
-            _("Bạn vừa thay đổi tài khoản này; một quản lý khác của chợ phải xác nhận.")
+        return Refusal(
+            "role", _("Chỉ quản lý chợ hoặc cán bộ tỉnh mới được xác minh tài khoản nhận tiền.")
         )
     if not payee.is_current:
-        raise Conflict(_("Tài khoản này không còn là tài khoản hiện tại của sạp."))
+        return Refusal("replaced", _("Tài khoản này không còn là tài khoản hiện tại của sạp."))
     if payee.verified:
-        return payee
-    payee.verified_at = utcnow()
-    payee.verified_by_id = actor.id
+        return None
+    if involved is None:
+        involved = involved_users(payee)
+    how = involved.get(actor.id)
+    if how is None:
+        return None
+    reason = {
+        "created": _("Bạn đã tạo tài khoản này."),
+        "uploaded": _("Bạn đã tải lên tệp nhập tạo ra tài khoản này."),
+        "pending": _("Bạn đã tạo một thay đổi khác của sạp này đang chờ xác minh."),
+    }[how]
+    return Refusal(
+        how,
+        _(
+            "%(reason)s Một người khác phải xác minh: quản lý khác của chợ, hoặc cán bộ tỉnh.",
+            reason=reason,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Verifiers:
+    """Who may verify a pending payee: the market's other managers, else the province."""
+
+    managers: list[User]
+    province: bool
+
+
+@dataclass(frozen=True)
+class VerifierPool:
+    """The active managers of some markets and the active province officials: everyone who
+    might verify, loaded once for a page of payees."""
+
+    managers: dict[int, list[User]]
+    admin_ids: list[int]
+
+
+def verifier_pool(market_ids: list[int]) -> VerifierPool:
+    managers: dict[int, list[User]] = {market_id: [] for market_id in market_ids}
+    rows = db.session.execute(
+        select(user_markets.c.market_id, User)
+        .join(User, User.id == user_markets.c.user_id)
+        .where(
+            user_markets.c.market_id.in_(list(managers)),
+            User.role == "manager",
+            User.active,
+        )
+        .order_by(User.full_name, User.id)
+    )
+    for market_id, user in rows:
+        managers[market_id].append(user)
+    admin_ids = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.active).order_by(User.id)
+    ).all()
+    return VerifierPool(managers, list(admin_ids))
+
+
+def payee_verifiers(
+    payee: PayeeAccount,
+    involved: dict[int, str] | None = None,
+    pool: VerifierPool | None = None,
+) -> Verifiers:
+    """The people ``verify_refusal`` would let verify ``payee`` (named managers; the province
+    as a whole)."""
+    if involved is None:
+        involved = involved_users(payee)
+    market_id = payee.stall.market_id
+    if pool is None:
+        pool = verifier_pool([market_id])
+    return Verifiers(
+        [m for m in pool.managers.get(market_id, []) if m.id not in involved],
+        any(admin_id not in involved for admin_id in pool.admin_ids),
+    )
+
+
+def _stage_verification(actor: User, payee: PayeeAccount, *, bulk: bool = False) -> bool:
+    """Mark ``payee`` verified by ``actor`` (the rule already checked); audit-logged. False if
+    it was replaced or verified meanwhile: the update matches only the current, unverified
+    row, so a concurrent change cannot slip an unchecked account in."""
+    now = utcnow()
+    result = db.session.execute(
+        update(PayeeAccount)
+        .where(
+            PayeeAccount.id == payee.id,
+            PayeeAccount.is_current,
+            PayeeAccount.verified_at.is_(None),
+        )
+        .values(verified_at=now, verified_by_id=actor.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        return False
+    stall = payee.stall
+    new = payee_snapshot(payee)
+    if bulk:
+        new["bulk"] = True
     audit.record(
         "payee.verify",
         actor=actor,
@@ -191,10 +361,68 @@ def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
         entity_id=stall.id,
         market_id=stall.market_id,
         old=None,
-        new=payee_snapshot(payee),
+        new=new,
     )
+    return True
+
+
+def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
+    refusal = verify_refusal(actor, payee)
+    if refusal is not None:
+        raise refusal.error()
+    if payee.verified:
+        return payee
+    if not _stage_verification(actor, payee):
+        db.session.rollback()
+        raise Conflict(_("Tài khoản này vừa được người khác thay đổi. Vui lòng tải lại trang."))
     commit_or_conflict()
     return payee
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    payee: PayeeAccount
+    status: str  # "verified" | "already" | "refused"
+    message: str = ""
+
+
+def verify_payees(actor: User, payee_ids: list[int]) -> list[BulkOutcome]:
+    """Verify several stalls' payees at once, every row checked against the same rule as one
+    verification. Rows that fail stay pending and say why; the others are verified (each is a
+    separate stall's account, so one refusal is no reason to hold back the rest). One commit.
+
+    An id the actor may not see (or that does not exist) refuses the whole request (NotFound)
+    and changes nothing, as for a single verification.
+    """
+    ids = list(dict.fromkeys(payee_ids))
+    payees = {
+        p.id: p
+        for p in db.session.scalars(
+            select(PayeeAccount)
+            .where(PayeeAccount.id.in_(ids))
+            .options(joinedload(PayeeAccount.stall).joinedload(Stall.market))
+        )
+    }
+    if len(payees) != len(ids) or not all(
+        permissions.can_view_market(actor, p.stall.market) for p in payees.values()
+    ):
+        raise NotFound(_("Không tìm thấy một trong các tài khoản đã chọn."))
+    involved = involved_users_of(list(payees.values()))
+    outcomes = []
+    for payee_id in ids:
+        payee = payees[payee_id]
+        refusal = verify_refusal(actor, payee, involved[payee_id])
+        if refusal is not None:
+            outcomes.append(BulkOutcome(payee, "refused", refusal.message))
+        elif payee.verified:
+            outcomes.append(BulkOutcome(payee, "already"))
+        elif _stage_verification(actor, payee, bulk=True):
+            outcomes.append(BulkOutcome(payee, "verified"))
+        else:
+            message = _("Tài khoản này vừa được người khác thay đổi.")
+            outcomes.append(BulkOutcome(payee, "refused", message))
+    commit_or_conflict()
+    return outcomes
 
 
 def save_merchant(actor: User, stall: Stall, **fields) -> Merchant:

@@ -21,6 +21,7 @@ PAGES = [
     ("stall", "quanly", MARKET + "/stalls/{stall}"),
     ("payee-form", "quanly", MARKET + "/stalls/{stall}/payee"),
     ("import", "quanly", MARKET + "/import"),
+    ("pending-payees", "quanly", "/markets/pending-payees?market=TN-DONGQUANG"),
     ("sticker-audit", "quanly", MARKET + "/stalls/{stall}/audit"),
     ("merchant", "tieuthuong", "/me/"),
     ("not-found", "quanly", "/markets/TN-KHONGCO"),

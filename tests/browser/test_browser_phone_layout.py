@@ -18,6 +18,7 @@ PAGES = [
     ("market", "quanly", MARKET),
     ("stall", "quanly", MARKET + "/stalls/{stall}"),
     ("import", "quanly", MARKET + "/import"),
+    ("pending-payees", "quanly", "/markets/pending-payees?market=TN-DONGQUANG"),
     ("merchant", "tieuthuong", "/me/"),
 ]
 # Buttons, and links drawn as buttons, in the page's main part: inline text links are

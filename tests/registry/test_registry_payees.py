@@ -244,11 +244,14 @@ def test_a_manager_cannot_confirm_their_own_payee_change(world, client, auth):
     assert "chờ xác nhận" in page and "101010101010" in page and "Manager" in page
     assert client.post(f"/markets/TN-A/stalls/A-01/payee/{new.id}/verify").status_code == 302
     assert db.session.get(PayeeAccount, new.id).verified_by_id == world.users["manager2"].id
-    # The province may confirm any change, even its own.
+    # The province follows the same rule: not its own change, but a manager's.
     admin_change = services.set_payee(
         world.users["admin"], world.stall_a, **dict(NEW, account_number="303030303030")
     )
-    assert services.verify_payee(world.users["admin"], admin_change).verified
+    with pytest.raises(Forbidden):
+        services.verify_payee(world.users["admin"], admin_change)
+    db.session.rollback()
+    assert services.verify_payee(world.users["manager"], admin_change).verified
 
 
 def test_ids_beyond_the_database_range_are_a_plain_404(world, client, auth):
