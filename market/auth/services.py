@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import (
+    NO_PASSWORD,
     ROLES,
     STAFF_ROLES,
     ActivationCode,
@@ -85,8 +86,13 @@ def create_user(
         raise InvalidInput({"password": [_("Mật khẩu cần ít nhất 8 ký tự.")]})
     if db.session.scalar(select(func.count()).where(User.username == username)):
         raise InvalidInput({"username": [_("Tên đăng nhập đã có.")]})
+    if role == "merchant" and merchant_id is None:
+        raise InvalidInput({"merchant": [_("Tài khoản tiểu thương cần số điện thoại của tiểu thương.")]})
+    if role != "merchant":
+        merchant_id = None
     user = User(username=username, full_name=full_name, role=role, merchant_id=merchant_id)
     user.set_password(password)
+    user.activated_at = utcnow()
     user.markets = list(markets or [])
     db.session.add(user)
     db.session.flush()
@@ -333,8 +339,6 @@ def merchant_login(merchant: Merchant) -> User | None:
 def _stage_merchant_login(actor: User | None, merchant: Merchant) -> User:
     user = merchant_login(merchant)
     if user is None:
-        from market.auth.models import NO_PASSWORD
-
         taken = db.session.scalar(select(User.id).where(User.username == merchant.phone))
         # The phone is the identity; a username already taken by someone else (never a
         # phone in practice) gets a suffix, while login by phone still finds this merchant.
@@ -608,8 +612,6 @@ def create_staff(
         errors["full_name"] = [_("Vui lòng nhập họ tên.")]
     if errors:
         raise InvalidInput(errors)
-    from market.auth.models import NO_PASSWORD
-
     user = User(
         username=username, full_name=full_name, role=role, password_hash=NO_PASSWORD, active=True
     )
@@ -671,3 +673,55 @@ def set_active(actor: User, user: User, active: bool) -> User:
         )
     commit_or_conflict()
     return user
+
+
+# --- reading, for the views ----------------------------------------------------------------
+
+
+def merchant_stalls(user: User) -> list[Stall]:
+    """All and only the stalls of the merchant a login belongs to, across markets."""
+    if user.merchant_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Stall).where(Stall.merchant_id == user.merchant_id).order_by(Stall.code)
+        )
+    )
+
+
+def merchant_in_market(merchant: Merchant, market: Market) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Stall)
+            .where(Stall.merchant_id == merchant.id, Stall.market_id == market.id)
+        )
+    )
+
+
+def markets_by_ids(ids: Iterable[int]) -> list[Market]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Market).where(Market.id.in_(ids))))
+
+
+def code_for_slip(actor: User, user_id: int, code: str) -> tuple[User, ActivationCode]:
+    """The live code ``code`` of ``user_id``, if ``actor`` may print it on a welcome slip.
+
+    The page that showed the code posts it back to be printed; a code that is not the
+    user's live one (or a user the actor does not look after) is refused, so this prints
+    nothing that was not just issued to someone the actor onboards."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if user.role == "merchant":
+        allowed = user.merchant is not None and can_give_access(actor, user.merchant)
+    else:
+        allowed = can_edit_user(actor, user)
+    if not allowed:
+        raise Forbidden()
+    row = _live_code(user, utcnow())
+    if row is None or not hmac.compare_digest(row.code_hash, hash_activation_code(user.id, code)):
+        raise InvalidInput({"slip": [_("Mã này không còn dùng được; hãy cấp mã mới.")]})
+    return user, row
