@@ -43,7 +43,7 @@ user_markets = Table(
 
 
 #: The password hash of a login that has no password yet: no password matches it.
-NO_PASSWORD = "!"
+NO_PASSWORD = "!"  # noqa: S105 - a marker no hash equals, not a password
 
 
 class User(UserMixin, db.Model):

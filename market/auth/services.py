@@ -87,7 +87,9 @@ def create_user(
     if db.session.scalar(select(func.count()).where(User.username == username)):
         raise InvalidInput({"username": [_("Tên đăng nhập đã có.")]})
     if role == "merchant" and merchant_id is None:
-        raise InvalidInput({"merchant": [_("Tài khoản tiểu thương cần số điện thoại của tiểu thương.")]})
+        raise InvalidInput(
+            {"merchant": [_("Tài khoản tiểu thương cần số điện thoại của tiểu thương.")]}
+        )
     if role != "merchant":
         merchant_id = None
     user = User(username=username, full_name=full_name, role=role, merchant_id=merchant_id)
@@ -294,7 +296,9 @@ def activation_ttl() -> timedelta:
 
 def activation_url(user: User) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/activate/{user.username}"
+    # A merchant's identity is their phone number (whatever their login's name).
+    login = user.merchant.phone if user.role == "merchant" and user.merchant else user.username
+    return f"{base}/activate/{login}"
 
 
 def _stage_code(actor: User | None, user: User, *, now: datetime) -> IssuedCode:
@@ -325,7 +329,11 @@ def _stage_code(actor: User | None, user: User, *, now: datetime) -> IssuedCode:
         entity="user",
         entity_id=user.id,
         market_id=None,
-        new={"code_id": row.id, "username": user.username, "expires_at": row.expires_at.isoformat()},
+        new={
+            "code_id": row.id,
+            "username": user.username,
+            "expires_at": row.expires_at.isoformat(),
+        },
     )
     return IssuedCode(user=user, code=code, expires_at=row.expires_at)
 
@@ -399,9 +407,10 @@ def welcome_merchant(actor: User, merchant: Merchant) -> IssuedCode | None:
 def _merchant_markets(merchant: Merchant) -> list[Market]:
     return list(
         db.session.scalars(
-            select(Market).join(Stall, Stall.market_id == Market.id).where(
-                Stall.merchant_id == merchant.id
-            ).distinct()
+            select(Market)
+            .join(Stall, Stall.market_id == Market.id)
+            .where(Stall.merchant_id == merchant.id)
+            .distinct()
         )
     )
 
@@ -416,7 +425,7 @@ def can_give_access(actor: User, merchant: Merchant) -> bool:
 def reissue_merchant_access(
     actor: User | None, merchant: Merchant, *, now: datetime | None = None
 ) -> IssuedCode:
-    """"Lost their phone": a new code; the old code and every session of the merchant end."""
+    """ "Lost their phone": a new code; the old code and every session of the merchant end."""
     if actor is not None and not can_give_access(actor, merchant):
         raise Forbidden()
     now = now or utcnow()
@@ -531,9 +540,7 @@ def change_password(
     _check_new_password(new, confirm)
     user.set_password(new)
     _end_sessions(user, keep_token=keep_token)
-    audit.record(
-        "user.password", actor=user, entity="user", entity_id=user.id, market_id=None
-    )
+    audit.record("user.password", actor=user, entity="user", entity_id=user.id, market_id=None)
     commit_or_conflict()
 
 
@@ -641,14 +648,24 @@ def update_staff(
     full_name = " ".join((full_name or "").split())
     if not full_name:
         raise InvalidInput({"full_name": [_("Vui lòng nhập họ tên.")]})
-    old = {"full_name": user.full_name, "role": user.role, "markets": sorted(m.code for m in user.markets)}
+    old = {
+        "full_name": user.full_name,
+        "role": user.role,
+        "markets": sorted(m.code for m in user.markets),
+    }
     user.full_name = full_name
     user.role = role
     user.markets = list(markets)
     new = {"full_name": full_name, "role": role, "markets": sorted(m.code for m in markets)}
     if old != new:
         audit.record(
-            "user.update", actor=actor, entity="user", entity_id=user.id, market_id=None, old=old, new=new
+            "user.update",
+            actor=actor,
+            entity="user",
+            entity_id=user.id,
+            market_id=None,
+            old=old,
+            new=new,
         )
     commit_or_conflict()
     return user

@@ -19,23 +19,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from market.auth import services
+from market.auth import permissions, services
 from market.auth.forms import (
     ActivateForm,
     ApiTokenForm,
     ChangePasswordForm,
+    ConfirmForm,
     LargeTextForm,
     LoginForm,
     PreferencesForm,
     StaffEditForm,
     StaffForm,
 )
-from market.auth.forms import ConfirmForm
-from market.auth import permissions
 from market.auth.models import SESSION_KEY, User
-from market.extensions import db
 from market.errors import InvalidInput
-from market.extensions import limiter
+from market.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -411,7 +409,7 @@ def welcome_slips():
 @bp.route("/markets/<code>/merchants/<int:merchant_id>/access", methods=["POST"])
 @login_required
 def merchant_access(code: str, merchant_id: int):
-    """"Lost their phone": a new code for the merchant; the old one and their sessions end."""
+    """ "Lost their phone": a new code for the merchant; the old one and their sessions end."""
     from market.markets.queries import market_by_code
     from market.merchants.models import Merchant
 
@@ -532,7 +530,10 @@ def deactivate_user(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.set_active(current_user, user, False)
-    flash(_("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username), "success")
+    flash(
+        _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username),
+        "success",
+    )
     return redirect(url_for("auth.users"))
 
 

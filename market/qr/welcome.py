@@ -59,7 +59,9 @@ class WelcomeSlip:
             )
             if missing:
                 shown = "".join(sorted(missing))
-                raise InvalidSticker(field_name, value, f"has characters we cannot print: {shown!r}")
+                raise InvalidSticker(
+                    field_name, value, f"has characters we cannot print: {shown!r}"
+                )
 
 
 def render_welcome_pdf(slips: Iterable[WelcomeSlip]) -> bytes:
