@@ -401,7 +401,7 @@ def welcome_slips():
         abort(400)
     response = make_response(render_welcome_pdf(slips))
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = 'inline; filename="phieu-chao-mung.pdf"'
+    response.headers["Content-Disposition"] = 'attachment; filename="phieu-chao-mung.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
