@@ -353,7 +353,7 @@ def slip_lines(user) -> tuple[str, ...]:
     return tuple(m.name for m in sorted(user.markets, key=lambda m: m.name)) or ("Chợ 4.0",)
 
 
-def render_codes(issued, *, title: str, back: str):
+def render_codes(issued, *, title: str, back: str, kit: str | None = None):
     """The page that shows freshly issued codes, once (never cached), with the button that
     prints them as welcome slips. The plain codes live in this page only: printing posts
     them back, and the server checks each against its stored hash before drawing it."""
@@ -365,7 +365,7 @@ def render_codes(issued, *, title: str, back: str):
         }
         for item in issued
     ]
-    page = render_template("auth/codes.html", rows=rows, title=title, back=back)
+    page = render_template("auth/codes.html", rows=rows, title=title, back=back, kit=kit)
     return _no_store(page)
 
 

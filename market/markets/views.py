@@ -461,6 +461,9 @@ def apply_import(code: str, batch_id: int):
             welcome_codes,
             title=_("Mã kích hoạt cho tiểu thương mới — %(market)s", market=market.name),
             back=url_for("markets.show", code=market.code),
+            kit=url_for("stickers.market_stickers", code=market.code, layout="a4x4")
+            if permissions.can_print_market(current_user, market)
+            else None,
         )
     return redirect(url_for("markets.show", code=market.code))
 
