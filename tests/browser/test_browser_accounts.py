@@ -84,6 +84,7 @@ def test_a_new_merchant_gets_in_on_their_phone_the_day_they_are_onboarded(
     phone.get_by_label("Mật khẩu mới (ít nhất 8 ký tự)").fill(PASSWORD)
     phone.get_by_label("Nhập lại mật khẩu mới").fill(PASSWORD)
     shots(phone, "activate")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     phone.get_by_role("button", name="Kích hoạt và vào ứng dụng").click()
     expect(phone).to_have_url(re.compile(r"/me/$"))
     stalls = phone.locator("main section.card h2")
