@@ -378,7 +378,7 @@ def _short(url: str) -> str:
 def welcome_slips():
     """Welcome slips (A6 PDF) for the codes of a page just shown (see ``render_codes``)."""
     from market.formatting import date_vn
-    from market.qr.welcome import WelcomeSlip, render_welcome_pdf
+    from market.qr import WelcomeSlip, render_welcome_pdf
 
     slips = []
     for value in request.form.getlist("slip")[:5000]:

@@ -5,6 +5,7 @@ from market.qr.errors import InvalidOption, InvalidPayload, InvalidSticker, QREr
 from market.qr.images import render_png, render_svg
 from market.qr.stickers import StickerInfo, render_sticker_pdf, write_sticker_sheets
 from market.qr.symbol import QRSymbol, encode
+from market.qr.welcome import WelcomeSlip, render_welcome_pdf, write_welcome_slips
 
 __all__ = [
     "InvalidOption",
@@ -14,10 +15,13 @@ __all__ = [
     "QRSymbol",
     "StickerInfo",
     "UnreadableImage",
+    "WelcomeSlip",
     "decode_image",
     "encode",
     "render_png",
     "render_sticker_pdf",
     "render_svg",
+    "render_welcome_pdf",
     "write_sticker_sheets",
+    "write_welcome_slips",
 ]

@@ -13,6 +13,7 @@ MODULES = [
     "market.qr.images",
     "market.qr.decode",
     "market.qr.stickers",
+    "market.qr.welcome",
 ]
 
 
