@@ -187,6 +187,18 @@ def display_preferences() -> dict:
     return {"large_text": large_text_on() if has_request_context() else False}
 
 
+@bp.app_context_processor
+def merchant_navigation() -> dict:
+    """A merchant with one stall: the top bar's "collect" and "payments" open it directly
+    (with several, they lead to the list of their stalls)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    if current_user.role != "merchant":
+        return {}
+    stalls = services.merchant_stalls(current_user)
+    return {"nav_stall": stalls[0] if len(stalls) == 1 else None}
+
+
 def _save_preferences(*, locale: str | None = None, large_text: bool | None = None) -> None:
     """For this device, and for the user when logged in; messages after this are in the
     newly chosen language."""
