@@ -79,6 +79,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
+        if self.activated_at is None:
+            self.activated_at = utcnow()  # a password of their own: the login is in use
 
     def check_password(self, password: str) -> bool:
         if "$" not in (self.password_hash or ""):
