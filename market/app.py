@@ -49,13 +49,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's saved language, else the one picked on this device, else Vietnamese."""
+    """The language picked on this device, else the user's saved one, else Vietnamese.
+
+    A login copies the device's choice into the user's (market.auth.views.login), and a
+    logged-in user's switch saves it (a POST); a GET link only changes this device's."""
     if not has_request_context():
         return "vi"
+    lang = session.get("lang")
+    if lang in ("vi", "en"):
+        return lang
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         return current_user.locale
-    lang = session.get("lang")
-    return lang if lang in ("vi", "en") else "vi"
+    return "vi"
 
 
 def register_models() -> None:

@@ -46,6 +46,14 @@ def _seconds(name: str, value: str | None, default: float = 5.0) -> float:
     return seconds
 
 
+def _days(value: str | None) -> int:
+    """How long an activation code lives (MARKET_ACTIVATION_CODE_DAYS), 1 to 90 days."""
+    text = (value or "7").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 90:
+        raise ConfigError(f"MARKET_ACTIVATION_CODE_DAYS must be 1 to 90 days, not {text!r}")
+    return int(text)
+
+
 def _adoption() -> dict[str, Any]:
     """Chợ 4.0 targets (``MARKET_ADOPTION_*``). The defaults follow Thái Nguyên's 2022 plan: at
     least 60 Chợ 4.0 markets by the end of 2025, every stall of such a market with a QR, ~2,100
@@ -122,6 +130,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # The pay page's saved QR card is public and costs ~25 ms of CPU to draw (text and
         # zlib; bench/bench_pay_card.py): a shopper saves one or two, a script thousands.
         "PAY_CARD_RATE_LIMIT": os.environ.get("MARKET_PAY_CARD_RATE_LIMIT", "30 per minute"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "MARKET_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute"
+        ),
+        "ACTIVATION_RATE_LIMIT": os.environ.get("MARKET_ACTIVATION_RATE_LIMIT", "10 per hour"),
+        "ACTIVATION_CODE_DAYS": _days(os.environ.get("MARKET_ACTIVATION_CODE_DAYS")),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
         # How long a worker trusts the webhook secrets it read (market.payments.services).

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import flask_babel
 import pytest
-from flask import Flask, request_started
+from flask import Flask, g, request_started
 from sqlalchemy import Engine, create_engine, text
 
 from market.app import create_app
@@ -231,6 +231,10 @@ def _drop_cached_locale(_sender, **_extra) -> None:
 
 def _read_afresh(_sender, **_extra) -> None:
     db.session.expire_all()
+    # And the logged-in user: Flask-Login keeps it on ``g``, which a server makes anew per
+    # request but this fixture's app context keeps, so a session ended on the server (logout,
+    # reset, deactivation) would still look logged in to the next request of the same test.
+    g.pop("_login_user", None)
 
 
 @pytest.fixture

@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import AnyOf, InputRequired, Length
 
 from market.formfields import choices
@@ -44,3 +51,55 @@ class LargeTextForm(FlaskForm):
 
     large_text = HiddenField(validators=[AnyOf(["0", "1"])])
     next = HiddenField()
+
+
+class ActivateForm(FlaskForm):
+    code = StringField(
+        _l("Mã kích hoạt (8 số, trên phiếu chào mừng)"),
+        [InputRequired(_l("Vui lòng nhập mã kích hoạt.")), Length(max=20)],
+    )
+    password = PasswordField(
+        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
+        [InputRequired(_l("Vui lòng đặt mật khẩu.")), Length(max=200)],
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        [InputRequired(_l("Vui lòng nhập lại mật khẩu.")), Length(max=200)],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Mật khẩu hiện tại"),
+        [InputRequired(_l("Vui lòng nhập mật khẩu hiện tại.")), Length(max=200)],
+    )
+    password = PasswordField(
+        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
+        [InputRequired(_l("Vui lòng đặt mật khẩu.")), Length(max=200)],
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        [InputRequired(_l("Vui lòng nhập lại mật khẩu.")), Length(max=200)],
+    )
+
+
+class StaffForm(FlaskForm):
+    """A staff login: the province picks any role and market, a manager only helpers of
+    their own markets (the choices are set by the view, the rule by the service)."""
+
+    username = StringField(
+        _l("Tên đăng nhập"), [InputRequired(_l("Vui lòng nhập tên đăng nhập.")), Length(max=60)]
+    )
+    full_name = StringField(
+        _l("Họ tên"), [InputRequired(_l("Vui lòng nhập họ tên.")), Length(max=120)]
+    )
+    role = SelectField(_l("Vai trò"), validators=[InputRequired(_l("Vui lòng chọn vai trò."))])
+    markets = SelectMultipleField(_l("Chợ phụ trách"), coerce=int, validate_choice=False)
+
+
+class StaffEditForm(StaffForm):
+    username = None  # a login's name does not change
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: the form carries the CSRF token only."""

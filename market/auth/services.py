@@ -3,24 +3,60 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from market.audit import services as audit
 from market.auth import permissions
-from market.auth.models import ROLES, ApiToken, User, utcnow
+from market.auth.models import (
+    NO_PASSWORD,
+    ROLES,
+    STAFF_ROLES,
+    ActivationCode,
+    ApiToken,
+    User,
+    UserSession,
+    hash_secret,
+    utcnow,
+)
 from market.errors import Forbidden, InvalidInput, NotFound
 from market.extensions import db
-from market.markets.models import Market
+from market.markets.models import Market, Stall
+from market.merchants.models import Merchant
 from market.merchants.services import commit_or_conflict
+
+PASSWORD_MIN = 8
+#: Digits of an activation code: typed on a phone's number pad, and with at most
+#: ACTIVATION_MAX_FAILURES guesses per code a guess succeeds once in 20 million.
+ACTIVATION_CODE_DIGITS = 8
+ACTIVATION_MAX_FAILURES = 5
+
+
+def _find_login(name: str) -> User | None:
+    """A login by username, or a merchant's by their phone number (their identity)."""
+    name = name.strip().lower()
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None and name.isdigit():
+        user = db.session.scalar(
+            select(User)
+            .join(Merchant, Merchant.id == User.merchant_id)
+            .where(Merchant.phone == name, User.role == "merchant")
+            .order_by(User.id)
+            .limit(1)
+        )
+    return user
 
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (same answer for every failure)."""
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    user = _find_login(username)
     if user is None:
         # Spend the same time as a real check so a wrong username is not faster.
         User(password_hash="").set_password(password)
@@ -50,8 +86,15 @@ def create_user(
         raise InvalidInput({"password": [_("Mật khẩu cần ít nhất 8 ký tự.")]})
     if db.session.scalar(select(func.count()).where(User.username == username)):
         raise InvalidInput({"username": [_("Tên đăng nhập đã có.")]})
+    if role == "merchant" and merchant_id is None:
+        raise InvalidInput(
+            {"merchant": [_("Tài khoản tiểu thương cần số điện thoại của tiểu thương.")]}
+        )
+    if role != "merchant":
+        merchant_id = None
     user = User(username=username, full_name=full_name, role=role, merchant_id=merchant_id)
     user.set_password(password)
+    user.activated_at = utcnow()
     user.markets = list(markets or [])
     db.session.add(user)
     db.session.flush()
@@ -186,3 +229,516 @@ def user_for_api_token(secret: str) -> User | None:
         token.last_used_at = now
         db.session.commit()
     return token.user
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def start_session(user: User, *, now: datetime | None = None) -> str:
+    """Open a server-side session for ``user`` (a login); returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = now or utcnow()
+    db.session.add(UserSession(user_id=user.id, token_hash=hash_secret(token), created_at=now))
+    user.last_login_at = now
+    commit_or_conflict()
+    return token
+
+
+def end_session(token: str | None) -> None:
+    """Logout: the session with this token ends, for every copy of its cookie."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == hash_secret(token)))
+    db.session.commit()
+
+
+def _end_sessions(user: User, *, keep_token: str | None = None) -> None:
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        statement = statement.where(UserSession.token_hash != hash_secret(keep_token))
+    db.session.execute(statement)
+
+
+def live_session_count(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    )
+
+
+# --- passwords and activation codes ----------------------------------------------------------
+
+
+def _check_new_password(password: str, confirm: str | None = None) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise InvalidInput({"password": [_("Mật khẩu cần ít nhất 8 ký tự.")]})
+    if confirm is not None and confirm != password:
+        raise InvalidInput({"confirm": [_("Hai lần nhập mật khẩu không giống nhau.")]})
+
+
+def hash_activation_code(user_id: int, code: str) -> str:
+    """A keyed hash: a code has only 8 digits, so a plain hash of a leaked table could be
+    reversed by trying them all; without the server's key it cannot."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A code just issued: its only plain copy, for one screen or one printed slip."""
+
+    user: User
+    code: str
+    expires_at: datetime
+
+
+def activation_ttl() -> timedelta:
+    return timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
+
+
+def activation_url(user: User) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    # A merchant's identity is their phone number (whatever their login's name).
+    login = user.merchant.phone if user.role == "merchant" and user.merchant else user.username
+    return f"{base}/activate/{login}"
+
+
+def _stage_code(actor: User | None, user: User, *, now: datetime) -> IssuedCode:
+    """A new code for ``user``; every earlier code of theirs stops working."""
+    db.session.execute(
+        update(ActivationCode)
+        .where(
+            ActivationCode.user_id == user.id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    code = f"{secrets.randbelow(10**ACTIVATION_CODE_DIGITS):0{ACTIVATION_CODE_DIGITS}d}"
+    row = ActivationCode(
+        user_id=user.id,
+        code_hash=hash_activation_code(user.id, code),
+        created_at=now,
+        created_by_id=actor.id if actor else None,
+        expires_at=now + activation_ttl(),
+        failed_attempts=0,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "activation_code.issue",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        market_id=None,
+        new={
+            "code_id": row.id,
+            "username": user.username,
+            "expires_at": row.expires_at.isoformat(),
+        },
+    )
+    return IssuedCode(user=user, code=code, expires_at=row.expires_at)
+
+
+def merchant_login(merchant: Merchant) -> User | None:
+    return db.session.scalar(
+        select(User).where(User.merchant_id == merchant.id, User.role == "merchant").limit(1)
+    )
+
+
+def _stage_merchant_login(actor: User | None, merchant: Merchant) -> User:
+    user = merchant_login(merchant)
+    if user is None:
+        taken = db.session.scalar(select(User.id).where(User.username == merchant.phone))
+        # The phone is the identity; a username already taken by someone else (never a
+        # phone in practice) gets a suffix, while login by phone still finds this merchant.
+        username = merchant.phone if taken is None else f"{merchant.phone}-{merchant.id}"
+        user = User(
+            username=username,
+            full_name=merchant.full_name,
+            role="merchant",
+            merchant_id=merchant.id,
+            password_hash=NO_PASSWORD,
+            active=True,
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.record(
+            "user.create",
+            actor=actor,
+            entity="user",
+            entity_id=user.id,
+            market_id=None,
+            new={"username": username, "role": "merchant", "merchant_id": merchant.id},
+        )
+    return user
+
+
+def issue_activation_codes(
+    actor: User | None, phones: Iterable[str], *, now: datetime | None = None
+) -> list[IssuedCode]:
+    """For each merchant with these phone numbers who cannot get in yet (no login, or one
+    never activated and without a live code): a login and a one-time code.
+
+    Staged in the caller's transaction (an import commits it with its rows); the codes are
+    returned once and never stored."""
+    now = now or utcnow()
+    phones = sorted(set(phones))
+    if not phones:
+        return []
+    merchants = db.session.scalars(
+        select(Merchant).where(Merchant.phone.in_(phones)).order_by(Merchant.full_name)
+    ).all()
+    issued = []
+    for merchant in merchants:
+        user = merchant_login(merchant)
+        if user is not None and (user.activated or _live_code(user, now) is not None):
+            continue
+        user = _stage_merchant_login(actor, merchant)
+        issued.append(_stage_code(actor, user, now=now))
+    return issued
+
+
+def welcome_merchant(actor: User, merchant: Merchant) -> IssuedCode | None:
+    """After a merchant is onboarded by form: their login and code, if they cannot get in."""
+    issued = issue_activation_codes(actor, [merchant.phone])
+    commit_or_conflict()
+    return issued[0] if issued else None
+
+
+def _merchant_markets(merchant: Merchant) -> list[Market]:
+    return list(
+        db.session.scalars(
+            select(Market)
+            .join(Stall, Stall.market_id == Market.id)
+            .where(Stall.merchant_id == merchant.id)
+            .distinct()
+        )
+    )
+
+
+def can_give_access(actor: User, merchant: Merchant) -> bool:
+    """Managers and helpers of a market where the merchant has a stall (and the province)."""
+    if actor.role == "admin":
+        return True
+    return any(permissions.can_onboard(actor, m) for m in _merchant_markets(merchant))
+
+
+def reissue_merchant_access(
+    actor: User | None, merchant: Merchant, *, now: datetime | None = None
+) -> IssuedCode:
+    """ "Lost their phone": a new code; the old code and every session of the merchant end."""
+    if actor is not None and not can_give_access(actor, merchant):
+        raise Forbidden()
+    now = now or utcnow()
+    user = _stage_merchant_login(actor, merchant)
+    _end_sessions(user)
+    issued = _stage_code(actor, user, now=now)
+    commit_or_conflict()
+    return issued
+
+
+def reset_password(actor: User | None, user: User, *, now: datetime | None = None) -> IssuedCode:
+    """A staff member's reset: an activation code as for merchants; every session ends."""
+    if actor is not None and not can_edit_user(actor, user):
+        raise Forbidden()
+    now = now or utcnow()
+    _end_sessions(user)
+    issued = _stage_code(actor, user, now=now)
+    commit_or_conflict()
+    return issued
+
+
+def _live_code(user: User, now: datetime) -> ActivationCode | None:
+    row = db.session.scalar(
+        select(ActivationCode)
+        .where(
+            ActivationCode.user_id == user.id,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.revoked_at.is_(None),
+        )
+        .order_by(ActivationCode.id.desc())
+        .limit(1)
+    )
+    if row is None or _aware(row.expires_at) <= now:
+        return None
+    return row
+
+
+def login_to_activate(username: str) -> User | None:
+    user = _find_login(username)
+    return user if user is not None and user.active else None
+
+
+def activate(
+    username: str,
+    code: str,
+    password: str,
+    confirm: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[User, str]:
+    """Use a one-time code to set a password; returns the user and a new session's token.
+
+    A wrong code counts against the code: after ACTIVATION_MAX_FAILURES it stops working
+    (a new one must be issued). Every earlier session of the user ends."""
+    now = now or utcnow()
+    wrong = InvalidInput({"code": [_("Mã kích hoạt không đúng hoặc đã hết hạn.")]})
+    user = login_to_activate(username)
+    row = _live_code(user, now) if user is not None else None
+    if row is None:
+        raise wrong
+    code = "".join((code or "").split())
+    if not hmac.compare_digest(row.code_hash, hash_activation_code(user.id, code)):
+        row.failed_attempts += 1
+        if row.failed_attempts >= ACTIVATION_MAX_FAILURES:
+            row.revoked_at = now
+            audit.record(
+                "activation_code.locked",
+                actor=None,
+                entity="user",
+                entity_id=user.id,
+                market_id=None,
+                new={"code_id": row.id, "failed_attempts": row.failed_attempts},
+            )
+        db.session.commit()
+        raise wrong
+    _check_new_password(password, confirm)
+    # Compare-and-set: two devices racing with the same code, only one wins.
+    result = db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.id == row.id, ActivationCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise wrong
+    user.set_password(password)
+    if user.activated_at is None:
+        user.activated_at = now
+    _end_sessions(user)
+    audit.record(
+        "activation_code.use",
+        actor=user,
+        entity="user",
+        entity_id=user.id,
+        market_id=None,
+        new={"code_id": row.id, "username": user.username},
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=hash_secret(token), created_at=now))
+    user.last_login_at = now
+    commit_or_conflict()
+    return user, token
+
+
+def change_password(
+    user: User, current: str, new: str, confirm: str, *, keep_token: str | None
+) -> None:
+    """Change one's own password (the current one required); every other session ends."""
+    if not user.check_password(current or ""):
+        raise InvalidInput({"current": [_("Mật khẩu hiện tại không đúng.")]})
+    _check_new_password(new, confirm)
+    user.set_password(new)
+    _end_sessions(user, keep_token=keep_token)
+    audit.record("user.password", actor=user, entity="user", entity_id=user.id, market_id=None)
+    commit_or_conflict()
+
+
+# --- staff accounts --------------------------------------------------------------------------
+
+
+def can_edit_user(actor: User, user: User) -> bool:
+    """The province edits every staff login; a manager, helpers of their own markets only."""
+    if user.id == actor.id:
+        return False
+    if actor.role == "admin":
+        return user.role in STAFF_ROLES
+    if actor.role == "manager":
+        ids = user.market_ids
+        return user.role == "helper" and bool(ids) and ids <= actor.market_ids
+    return False
+
+
+def manageable_users(actor: User) -> list[User]:
+    """The logins ``actor`` looks after: all staff for the province, a manager's helpers."""
+    if actor.role == "admin":
+        query = select(User).where(User.role.in_(STAFF_ROLES))
+    elif actor.role == "manager":
+        query = select(User).where(User.role == "helper")
+    else:
+        return []
+    users = db.session.scalars(query.order_by(User.role, User.username)).all()
+    return [u for u in users if u.id == actor.id or can_edit_user(actor, u)]
+
+
+def assignable_markets(actor: User) -> list[Market]:
+    if actor.role == "admin":
+        return list(db.session.scalars(select(Market).order_by(Market.name)))
+    return sorted(actor.markets, key=lambda m: m.name)
+
+
+def _check_staff(actor: User | None, role: str, markets: list[Market]) -> None:
+    if role not in STAFF_ROLES:
+        raise InvalidInput({"role": [_("Vai trò không hợp lệ.")]})
+    if actor is None or actor.role == "admin":
+        if role in ("manager", "helper") and not markets:
+            raise InvalidInput({"markets": [_("Vui lòng chọn ít nhất một chợ.")]})
+        return
+    if actor.role == "manager":
+        if role != "helper":
+            raise Forbidden(_("Quản lý chợ chỉ tạo được tài khoản người hỗ trợ."))
+        if not markets:
+            raise InvalidInput({"markets": [_("Vui lòng chọn ít nhất một chợ.")]})
+        if not {m.id for m in markets} <= actor.market_ids:
+            raise Forbidden(_("Bạn chỉ giao được các chợ mình quản lý."))
+        return
+    raise Forbidden()
+
+
+def create_staff(
+    actor: User,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    markets: list[Market],
+    now: datetime | None = None,
+) -> IssuedCode:
+    """A staff login without a password: its activation code is returned once."""
+    if actor.role not in ("admin", "manager"):
+        raise Forbidden()
+    _check_staff(actor, role, markets)
+    username = username.strip().lower()
+    full_name = " ".join((full_name or "").split())
+    errors = {}
+    if not username or not all(c.isalnum() or c in "._-" for c in username):
+        errors["username"] = [_("Tên đăng nhập chỉ gồm chữ, số và . _ -")]
+    elif db.session.scalar(select(func.count()).where(User.username == username)):
+        errors["username"] = [_("Tên đăng nhập đã có.")]
+    if not full_name:
+        errors["full_name"] = [_("Vui lòng nhập họ tên.")]
+    if errors:
+        raise InvalidInput(errors)
+    user = User(
+        username=username, full_name=full_name, role=role, password_hash=NO_PASSWORD, active=True
+    )
+    user.markets = list(markets)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create",
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        market_id=None,
+        new={"username": username, "role": role, "markets": sorted(m.code for m in markets)},
+    )
+    issued = _stage_code(actor, user, now=now or utcnow())
+    commit_or_conflict()
+    return issued
+
+
+def update_staff(
+    actor: User, user: User, *, full_name: str, role: str, markets: list[Market]
+) -> User:
+    """The province changes a staff login's name, role and markets (from its next request)."""
+    if actor.role != "admin" or not can_edit_user(actor, user):
+        raise Forbidden()
+    _check_staff(actor, role, markets)
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise InvalidInput({"full_name": [_("Vui lòng nhập họ tên.")]})
+    old = {
+        "full_name": user.full_name,
+        "role": user.role,
+        "markets": sorted(m.code for m in user.markets),
+    }
+    user.full_name = full_name
+    user.role = role
+    user.markets = list(markets)
+    new = {"full_name": full_name, "role": role, "markets": sorted(m.code for m in markets)}
+    if old != new:
+        audit.record(
+            "user.update",
+            actor=actor,
+            entity="user",
+            entity_id=user.id,
+            market_id=None,
+            old=old,
+            new=new,
+        )
+    commit_or_conflict()
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> User:
+    """Deactivate (every session ends at once) or reactivate a staff login."""
+    if not can_edit_user(actor, user):
+        raise Forbidden()
+    if user.active != active:
+        user.active = active
+        if not active:
+            _end_sessions(user)
+        audit.record(
+            "user.deactivate" if not active else "user.reactivate",
+            actor=actor,
+            entity="user",
+            entity_id=user.id,
+            market_id=None,
+            old={"active": not active},
+            new={"active": active},
+        )
+    commit_or_conflict()
+    return user
+
+
+# --- reading, for the views ----------------------------------------------------------------
+
+
+def merchant_stalls(user: User) -> list[Stall]:
+    """All and only the stalls of the merchant a login belongs to, across markets."""
+    if user.merchant_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Stall).where(Stall.merchant_id == user.merchant_id).order_by(Stall.code)
+        )
+    )
+
+
+def merchant_in_market(merchant: Merchant, market: Market) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Stall)
+            .where(Stall.merchant_id == merchant.id, Stall.market_id == market.id)
+        )
+    )
+
+
+def markets_by_ids(ids: Iterable[int]) -> list[Market]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Market).where(Market.id.in_(ids))))
+
+
+def code_for_slip(actor: User, user_id: int, code: str) -> tuple[User, ActivationCode]:
+    """The live code ``code`` of ``user_id``, if ``actor`` may print it on a welcome slip.
+
+    The page that showed the code posts it back to be printed; a code that is not the
+    user's live one (or a user the actor does not look after) is refused, so this prints
+    nothing that was not just issued to someone the actor onboards."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if user.role == "merchant":
+        allowed = user.merchant is not None and can_give_access(actor, user.merchant)
+    else:
+        allowed = can_edit_user(actor, user)
+    if not allowed:
+        raise Forbidden()
+    row = _live_code(user, utcnow())
+    if row is None or not hmac.compare_digest(row.code_hash, hash_activation_code(user.id, code)):
+        raise InvalidInput({"slip": [_("Mã này không còn dùng được; hãy cấp mã mới.")]})
+    return user, row

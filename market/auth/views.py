@@ -19,10 +19,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from market.auth import services
-from market.auth.forms import ApiTokenForm, LargeTextForm, LoginForm, PreferencesForm
+from market.auth import permissions, services
+from market.auth.forms import (
+    ActivateForm,
+    ApiTokenForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    LargeTextForm,
+    LoginForm,
+    PreferencesForm,
+    StaffEditForm,
+    StaffForm,
+)
+from market.auth.models import SESSION_KEY, User
 from market.errors import InvalidInput
-from market.extensions import limiter
+from market.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -60,6 +71,39 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """Failures for one account slow that account down, wherever they come from."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:60]
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count against a limit: staff sharing one market's address do not
+    lock each other out by logging in."""
+    return response.status_code in (401, 422)
+
+
+def _activation_limit() -> str:
+    return current_app.config["ACTIVATION_RATE_LIMIT"]
+
+
+def _activation_account_key() -> str:
+    return "activate-account:" + (request.view_args or {}).get("username", "")[:60]
+
+
+def begin_session(user) -> None:
+    """A fresh session (no fixation) for ``user``, keeping this device's display choices;
+    the server keeps the session's token so that logout ends it for every copy."""
+    device = _device_preferences()
+    session.clear()
+    login_user(user)
+    session[SESSION_KEY] = services.start_session(user)
+    session.update(device)
+
+
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
@@ -68,7 +112,14 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="login")
+@limiter.limit(_login_limit, methods=["POST"], error_message="login", deduct_when=_failed)
+@limiter.limit(
+    _login_account_limit,
+    methods=["POST"],
+    error_message="login",
+    key_func=_login_account_key,
+    deduct_when=_failed,
+)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -82,9 +133,7 @@ def login():
         # device; picking them just before logging in is the user's latest word, so they
         # are saved.
         device = _device_preferences()
-        session.clear()
-        login_user(user)
-        session.update(device)
+        begin_session(user)
         changes = {}
         if device.get("lang") in LANGUAGES and user.locale != device["lang"]:
             changes["locale"] = device["lang"]
@@ -102,6 +151,7 @@ def login():
 def logout():
     # The device keeps looking the way this user had it (language, text size).
     device = {"lang": str(flask_babel.get_locale()), "large_text": large_text_on()}
+    services.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()
     session.update(device)
@@ -109,13 +159,16 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str):
+    """A GET (a link, for visitors) changes this device's language only; a logged-in
+    user's saved choice changes through the top bar's POST form (CSRF-checked), never
+    through a link another site could make a browser follow."""
     if code in LANGUAGES:
         session["lang"] = code
-        if current_user.is_authenticated:
+        if request.method == "POST" and current_user.is_authenticated:
             services.set_preferences(current_user, locale=code)
-    return redirect(safe_next(request.args.get("next"), url_for("auth.index")))
+    return redirect(safe_next(request.values.get("next"), url_for("auth.index")))
 
 
 def _device_preferences() -> dict:
@@ -132,6 +185,18 @@ def large_text_on() -> bool:
 @bp.app_context_processor
 def display_preferences() -> dict:
     return {"large_text": large_text_on() if has_request_context() else False}
+
+
+@bp.app_context_processor
+def merchant_navigation() -> dict:
+    """A merchant with one stall: the top bar's "collect" and "payments" open it directly
+    (with several, they lead to the list of their stalls)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    if current_user.role != "merchant":
+        return {}
+    stalls = services.merchant_stalls(current_user)
+    return {"nav_stall": stalls[0] if len(stalls) == 1 else None}
 
 
 def _save_preferences(*, locale: str | None = None, large_text: bool | None = None) -> None:
@@ -215,3 +280,297 @@ def revoke_api_token(token_id: int):
     token = services.revoke_api_token(current_user, token_id)
     flash(_("Đã thu hồi mã “%(name)s”. Mã này không dùng được nữa.", name=token.name), "success")
     return redirect(url_for("auth.api_tokens"))
+
+
+# --- activation and passwords ----------------------------------------------------------------
+
+
+def _no_store(page, status: int = 200):
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/activate/<username>", methods=["GET", "POST"])
+@limiter.limit(_activation_limit, methods=["POST"], error_message="activate", deduct_when=_failed)
+@limiter.limit(
+    _activation_limit,
+    methods=["POST"],
+    error_message="activate",
+    key_func=_activation_account_key,
+    deduct_when=_failed,
+)
+def activate(username: str):
+    """The welcome slip's link: enter the one-time code, set a password, and you are in."""
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user, token = services.activate(
+                username, form.code.data, form.password.data, form.confirm.data
+            )
+        except InvalidInput as exc:
+            _attach(form, exc)
+        else:
+            device = _device_preferences()
+            session.clear()
+            login_user(user)
+            session[SESSION_KEY] = token
+            session.update(device)
+            flash(_("Đã đặt mật khẩu. Chào mừng %(name)s!", name=user.full_name), "success")
+            return redirect(home_for(user))
+    page = render_template("auth/activate.html", form=form, username=username)
+    return _no_store(page, 422 if form.errors else 200)
+
+
+def _attach(form, exc: InvalidInput) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+    if not exc.errors:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                form.current.data,
+                form.password.data,
+                form.confirm.data,
+                keep_token=session.get(SESSION_KEY),
+            )
+        except InvalidInput as exc:
+            _attach(form, exc)
+        else:
+            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã bị đăng xuất."), "success")
+            return redirect(home_for(current_user))
+    page = render_template("auth/password.html", form=form)
+    return _no_store(page, 422 if form.errors else 200)
+
+
+# --- one-time codes: shown once, printed on welcome slips --------------------------------------
+
+
+def slip_lines(user) -> tuple[str, ...]:
+    """What a welcome slip says the person is for: a merchant's stalls, a staff's markets."""
+    if user.role == "merchant" and user.merchant_id is not None:
+        return tuple(
+            f"{stall.market.name} · Quầy {stall.code}" for stall in services.merchant_stalls(user)
+        )
+    return tuple(m.name for m in sorted(user.markets, key=lambda m: m.name)) or ("Chợ 4.0",)
+
+
+def render_codes(issued, *, title: str, back: str, kit: str | None = None):
+    """The page that shows freshly issued codes, once (never cached), with the button that
+    prints them as welcome slips. The plain codes live in this page only: printing posts
+    them back, and the server checks each against its stored hash before drawing it."""
+    rows = [
+        {
+            "issued": item,
+            "url": services.activation_url(item.user),
+            "lines": slip_lines(item.user),
+        }
+        for item in issued
+    ]
+    page = render_template("auth/codes.html", rows=rows, title=title, back=back, kit=kit)
+    return _no_store(page)
+
+
+def _short(url: str) -> str:
+    return url.split("://", 1)[-1]
+
+
+@bp.route("/welcome-slips.pdf", methods=["POST"])
+@login_required
+def welcome_slips():
+    """Welcome slips (A6 PDF) for the codes of a page just shown (see ``render_codes``)."""
+    from market.formatting import date_vn
+    from market.qr import WelcomeSlip, render_welcome_pdf
+
+    slips = []
+    for value in request.form.getlist("slip")[:5000]:
+        user_id, _sep, code = value.partition(":")
+        if not user_id.isdigit():
+            abort(400)
+        user, row = services.code_for_slip(current_user, int(user_id), code)
+        slips.append(
+            WelcomeSlip(
+                name=user.full_name,
+                stalls=slip_lines(user),
+                url=services.activation_url(user),
+                short_url=_short(services.activation_url(user)),
+                code=code,
+                login=user.merchant.phone if user.merchant else user.username,
+                expires=date_vn(row.expires_at),
+            )
+        )
+    if not slips:
+        abort(400)
+    response = make_response(render_welcome_pdf(slips))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = 'attachment; filename="phieu-chao-mung.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/markets/<code>/merchants/<int:merchant_id>/access", methods=["POST"])
+@login_required
+def merchant_access(code: str, merchant_id: int):
+    """ "Lost their phone": a new code for the merchant; the old one and their sessions end."""
+    from market.markets.queries import market_by_code
+    from market.merchants.models import Merchant
+
+    market = market_by_code(code)
+    merchant = db.session.get(Merchant, merchant_id)
+    if market is None or merchant is None or not services.merchant_in_market(merchant, market):
+        abort(404)
+    if not permissions.can_onboard(current_user, market):
+        abort(403)
+    issued = services.reissue_merchant_access(current_user, merchant)
+    return render_codes(
+        [issued],
+        title=_("Mã kích hoạt mới cho %(name)s", name=merchant.full_name),
+        back=url_for("markets.show", code=market.code),
+    )
+
+
+# --- staff accounts --------------------------------------------------------------------------
+
+
+def _staff_managers_only() -> None:
+    if current_user.role not in ("admin", "manager"):
+        abort(403)
+
+
+def _user_or_404(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or not services.can_edit_user(current_user, user):
+        abort(404)
+    return user
+
+
+def _role_choices():
+    if current_user.role == "admin":
+        return [
+            ("manager", _("Quản lý chợ")),
+            ("helper", _("Người hỗ trợ")),
+            ("admin", _("Cán bộ tỉnh (quản trị)")),
+        ]
+    return [("helper", _("Người hỗ trợ"))]
+
+
+def _staff_form(form_class, **kwargs):
+    form = form_class(**kwargs)
+    form.role.choices = _role_choices()
+    form.markets.choices = [(m.id, m.name) for m in services.assignable_markets(current_user)]
+    return form
+
+
+@bp.route("/users/")
+@login_required
+def users():
+    _staff_managers_only()
+    return render_template(
+        "auth/users.html", users=services.manageable_users(current_user), form=ConfirmForm()
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    _staff_managers_only()
+    form = _staff_form(StaffForm)
+    if form.validate_on_submit():
+        markets = services.markets_by_ids(form.markets.data or [])
+        try:
+            issued = services.create_staff(
+                current_user,
+                username=form.username.data,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                markets=markets,
+            )
+        except InvalidInput as exc:
+            _attach(form, exc)
+        else:
+            return render_codes(
+                [issued],
+                title=_("Đã tạo tài khoản %(name)s", name=issued.user.username),
+                back=url_for("auth.users"),
+            )
+    page = render_template("auth/user_form.html", form=form, user=None)
+    return page, 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    if current_user.role != "admin":
+        abort(403)
+    user = _user_or_404(user_id)
+    form = _staff_form(StaffEditForm, obj=user)
+    if request.method == "GET":
+        form.markets.data = sorted(user.market_ids)
+    if form.validate_on_submit():
+        try:
+            services.update_staff(
+                current_user,
+                user,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                markets=services.markets_by_ids(form.markets.data or []),
+            )
+        except InvalidInput as exc:
+            _attach(form, exc)
+        else:
+            flash(_("Đã lưu tài khoản %(name)s.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    page = render_template("auth/user_form.html", form=form, user=user)
+    return page, 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate_user(user_id: int):
+    _staff_managers_only()
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_active(current_user, user, False)
+    flash(
+        _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username),
+        "success",
+    )
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@login_required
+def reactivate_user(user_id: int):
+    _staff_managers_only()
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_active(current_user, user, True)
+    flash(_("Đã mở lại tài khoản %(name)s.", name=user.username), "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@login_required
+def reset_user(user_id: int):
+    _staff_managers_only()
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    issued = services.reset_password(current_user, user)
+    return render_codes(
+        [issued],
+        title=_("Mã kích hoạt mới cho %(name)s", name=user.username),
+        back=url_for("auth.users"),
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from market.auth.services import activation_url
 from market.errors import DomainError
 from market.markets import importing, queries
 
@@ -35,5 +36,10 @@ def register(app: Flask) -> None:
         summary = {k: v for k, v in report.as_dict().items() if k != "errors"}
         summary["errors"] = len(report.errors)
         click.echo(json.dumps(summary, ensure_ascii=False))
+        # The new merchants' one-time codes exist only here (never stored): on stderr, so
+        # the summary on stdout stays one JSON line.
+        for issued in report.welcome_codes:
+            url = activation_url(issued.user)
+            click.echo(f"activation code {issued.code} for {url}", err=True)
         if report.errors:
             raise SystemExit(1)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from market.auth import permissions
 from market.auth.models import User
+from market.auth.services import issue_activation_codes
 from market.errors import DomainError, Forbidden
 from market.extensions import db
 from market.markets.forms import STALL_STATUS_LABELS, normalize_code
@@ -91,13 +92,16 @@ class ImportReport:
     payees_set: int = 0
     unchanged: int = 0
     applied: bool = False
+    # The activation codes issued for this import (market.auth.services.IssuedCode): shown
+    # once, so never part of as_dict (which is stored with the batch).
+    welcome_codes: list = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
     def as_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("errors", "welcome_codes")}
         data["errors"] = [e.__dict__ for e in self.errors]
         return data
 
@@ -391,6 +395,11 @@ def run_import(
     if dry_run or report.errors:
         db.session.rollback()
         return report
+    # Every merchant of the file who cannot get in yet gets a login and a one-time code,
+    # in this transaction; the codes go back to the caller once and are never stored.
+    report.welcome_codes = issue_activation_codes(
+        actor, [plan.merchant["phone"] for plan in plans if plan.merchant]
+    )
     db.session.commit()
     report.applied = True
     return report

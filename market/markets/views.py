@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from market.audit.models import AuditLog
 from market.auth import permissions
+from market.auth import services as auth_services
 from market.auth.models import utcnow
+from market.auth.views import render_codes
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
 from market.formatting import datetime_vn
@@ -209,6 +211,7 @@ def stall(code: str, stall_code: str):
         refusal=refusal if refusal is not None and refusal.kind != "role" else None,
         verifiers=merchant_services.payee_verifiers(payee, involved) if pending else None,
         stall_statuses=STALL_STATUS_LABELS,
+        merchant_login=auth_services.merchant_login(stall.merchant) if stall.merchant else None,
     )
 
 
@@ -267,7 +270,16 @@ def stall_merchant(code: str, stall_code: str):
                 ),
                 "success",
             )
-            return redirect(url_for("markets.stall", code=market.code, stall_code=stall.code))
+            back = url_for("markets.stall", code=market.code, stall_code=stall.code)
+            # A merchant who cannot get in yet gets a login and a one-time code, shown once.
+            issued = auth_services.welcome_merchant(current_user, merchant)
+            if issued is not None:
+                return render_codes(
+                    [issued],
+                    title=_("Mã kích hoạt cho %(name)s", name=merchant.full_name),
+                    back=back,
+                )
+            return redirect(back)
     return _form_page("merchants/merchant_form.html", form, market=market, stall=stall)
 
 
@@ -484,6 +496,7 @@ def apply_import(code: str, batch_id: int):
             report=report,
             columns=importing.COLUMNS,
         ), 422
+    welcome_codes = report.welcome_codes
     batch = db.session.get(ImportBatch, batch_id)
     batch.applied_at = utcnow()
     batch.summary = report.as_dict()
@@ -504,6 +517,16 @@ def apply_import(code: str, batch_id: int):
         ),
         "success",
     )
+    if welcome_codes:
+        # The new merchants' codes, shown once, with their welcome slips to print.
+        return render_codes(
+            welcome_codes,
+            title=_("Mã kích hoạt cho tiểu thương mới — %(market)s", market=market.name),
+            back=url_for("markets.show", code=market.code),
+            kit=url_for("stickers.market_stickers", code=market.code, layout="a4x4")
+            if permissions.can_print_market(current_user, market)
+            else None,
+        )
     return redirect(url_for("markets.show", code=market.code))
 
 

@@ -6,6 +6,7 @@ from market.qr.errors import InvalidOption, InvalidPayload, InvalidSticker, QREr
 from market.qr.images import render_png, render_svg
 from market.qr.stickers import StickerInfo, render_sticker_pdf, write_sticker_sheets
 from market.qr.symbol import QRSymbol, encode
+from market.qr.welcome import WelcomeSlip, render_welcome_pdf, write_welcome_slips
 
 __all__ = [
     "InvalidOption",
@@ -15,11 +16,14 @@ __all__ = [
     "QRSymbol",
     "StickerInfo",
     "UnreadableImage",
+    "WelcomeSlip",
     "decode_image",
     "encode",
     "render_pay_card",
     "render_png",
     "render_sticker_pdf",
     "render_svg",
+    "render_welcome_pdf",
     "write_sticker_sheets",
+    "write_welcome_slips",
 ]

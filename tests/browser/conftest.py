@@ -99,6 +99,8 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         if done.returncode:
             raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     port = _free_port()
+    # Links printed on stickers and welcome slips point at this server.
+    env["MARKET_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     log = instance / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
     with log.open("wb") as log_file:

@@ -25,6 +25,10 @@ PAGES = [
     ("sticker-audit", "quanly", MARKET + "/stalls/{stall}/audit"),
     ("merchant", "tieuthuong", "/me/"),
     ("not-found", "quanly", "/markets/TN-KHONGCO"),
+    ("activate", None, "/activate/0900000000"),
+    ("password", "hotro", "/account/password"),
+    ("users", "admin", "/users/"),
+    ("new-user", "quanly", "/users/new"),
 ]
 BLOCKING = {"serious", "critical"}
 

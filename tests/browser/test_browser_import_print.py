@@ -100,11 +100,15 @@ def test_manager_imports_a_csv_and_prints_the_market_kit(new_page, shots, tmp_pa
     shots(page, "dry-run-report")
 
     page.get_by_role("button", name="Xác nhận nhập").click()
-    expect(page).to_have_url(re.compile(r"/markets/TN-DONGQUANG$"))
     expect(page.get_by_role("status").filter(has_text="Đã nhập")).to_contain_text(
         "Đã nhập 2 dòng: 2 sạp mới"
     )
+    # The two new merchants' one-time activation codes (tests/browser/test_browser_accounts.py
+    # prints and uses them); back to the market from there.
+    expect(page.locator(".activation-code")).to_have_count(2)
     shots(page, "imported")
+    page.get_by_role("link", name="Quay lại").click()
+    expect(page).to_have_url(re.compile(r"/markets/TN-DONGQUANG$"))
 
     prefix = NEW_STALLS[viewport][0][:4]  # "Z-P0" / "Z-D0"
     page.get_by_role("searchbox").fill(prefix)

@@ -14,6 +14,7 @@ MODULES = [
     "market.qr.cards",
     "market.qr.decode",
     "market.qr.stickers",
+    "market.qr.welcome",
 ]
 
 

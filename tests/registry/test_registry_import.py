@@ -190,7 +190,8 @@ def test_upload_page_dry_run_then_confirm(world, client, auth):
     assert db.session.scalar(select(func.count(Stall.id))) == 2  # nothing written yet
     batch_id = page.split("/import/")[1].split("/apply")[0]
     response = client.post(f"/markets/TN-A/import/{batch_id}/apply")
-    assert response.status_code == 302
+    # Applied: the answer shows the new merchants' one-time activation codes.
+    assert response.status_code == 200 and "activation-code" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Stall.id))) == 5
     # Confirming the same upload twice does not import twice.
     client.post(f"/markets/TN-A/import/{batch_id}/apply")

@@ -46,12 +46,16 @@ def test_a_login_on_one_host_holds_on_the_other_until_logout(cluster):
 def test_the_login_limit_counts_attempts_on_both_hosts_together(cluster):
     browser = Browser(forwarded_for="198.51.100.20")
     hosts = cycle(cluster.hosts)
-    codes = [browser.login(next(hosts), "quanly", "wrong").status for _ in range(LOGIN_LIMIT + 2)]
+    codes = [browser.login(next(hosts), "quanly2", "wrong").status for _ in range(LOGIN_LIMIT + 2)]
     assert codes == [401] * LOGIN_LIMIT + [429, 429]
     # Limited on both hosts, even with the right password...
     for host in cluster.hosts:
-        assert browser.login(host, "quanly").status == 429
-    # ...but only for that client address: another user behind the same balancer logs in.
+        assert browser.login(host, "quanly2").status == 429
+    # ...and that account is slowed wherever its next attempt comes from (failures per
+    # account count on both hosts together too)...
+    elsewhere = Browser(forwarded_for="198.51.100.22")
+    assert elsewhere.login(cluster.b.base, "quanly2").status == 429
+    # ...but nobody else is: another user behind the same balancer logs in.
     other = Browser(forwarded_for="198.51.100.21")
     assert other.login(cluster.b.base, "quanly").status == 302
 
