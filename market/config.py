@@ -63,6 +63,9 @@ def _adoption() -> dict[str, Any]:
         "ADOPTION_QR_SHARE": number("QR_SHARE", "1.0", 0.01, 1.0, float),
         "ADOPTION_ACTIVE_MIN_PAYMENTS": number("ACTIVE_MIN_PAYMENTS", "20", 1, 100_000, int),
         "ADOPTION_BASELINE_MERCHANTS": number("BASELINE_MERCHANTS", "2100", 1, 10_000_000, int),
+        # How long a worker serves the figures' counts before computing them again (0: never
+        # cached); the pages, exports and API state it (market.adoption.cache).
+        "ADOPTION_CACHE_SECONDS": number("CACHE_SECONDS", "60", 0, 3600, int),
     }
 
 

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market.adoption import charts, exports, queries, services
+from market.adoption import cache, charts, exports, queries, services
 from market.adoption.criteria import Settings
 from market.adoption.forms import CriteriaForm
 from market.adoption.periods import vietnam_date
@@ -41,12 +41,7 @@ def _settings() -> Settings:
 
 
 def _province_report() -> queries.ProvinceReport:
-    return queries.province_report(
-        queries.dashboard_markets(current_user),
-        _settings(),
-        scope="province" if current_user.role == "admin" else "markets",
-        now=queries.now_utc(),
-    )
+    return cache.province_report(current_user, _settings(), now=queries.now_utc())
 
 
 def criterion_labels() -> dict[str, str]:
@@ -84,7 +79,7 @@ def index():
 
 
 def _market_page(market: Market, form: CriteriaForm, status: int = 200):
-    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    report = cache.market_report(market, _settings(), now=queries.now_utc())
     daily = [
         (p.start.strftime("%d/%m") if i % 5 == 4 else "", p.payments)
         for i, p in enumerate(report.daily)
@@ -158,6 +153,6 @@ def market_export(code: str, fmt: str):
     market = queries.dashboard_market(current_user, code)
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
-    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    report = cache.market_report(market, _settings(), now=queries.now_utc())
     body = exports.market_csv(report) if fmt == "csv" else exports.market_xlsx(report)
     return _file(body, f"cho40-{market.code}-{report.today.isoformat()}", fmt)
