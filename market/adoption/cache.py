@@ -17,6 +17,12 @@ What is and is not stale:
 * the key is the whole input of the counts: the markets in scope (their ids), the settings and
   the kind of report; a manager given a new market gets a new key.
 
+The dashboard page's content (``templates/adoption/_dashboard.html``: a few hundred table
+cells, each escaped, some translated) costs more to render than the counts cost to fetch from
+here, so it is kept too, with the counts it shows: per language and per state of the
+registry entries it shows, and dropped when its counts are computed again. It holds no form,
+token or name, only what the scope's report says.
+
 The entries live on the app (``app.extensions``), one set per worker process; several workers
 or hosts each compute once per period. Computing is serialised per worker (one lock), so
 threads of one worker never compute the same counts twice at once.
@@ -28,7 +34,8 @@ import threading
 from collections.abc import Callable, Hashable
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from markupsafe import Markup
 
 from market.adoption import queries
 from market.adoption.criteria import Settings
@@ -48,6 +55,7 @@ class FiguresCache:
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
         self._entries: dict[Hashable, queries.Counts] = {}
+        self._pages: dict[Hashable, tuple[queries.Counts, Markup]] = {}
         self._lock = threading.Lock()
 
     def fresh(self, counts: queries.Counts, now: datetime) -> bool:
@@ -72,8 +80,25 @@ class FiguresCache:
             self._entries[key] = counts
             return counts
 
+    def rendered(
+        self, key: Hashable, counts: queries.Counts, render: Callable[[], Markup]
+    ) -> Markup:
+        """What ``render`` made of ``counts`` under ``key``, kept while ``counts`` are the
+        ones served (the same object)."""
+        if self.seconds <= 0:
+            return render()
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] is counts:
+            return hit[1]
+        html = render()
+        if len(self._pages) >= MAX_ENTRIES:
+            self._pages = {}
+        self._pages[key] = (counts, html)
+        return html
+
     def clear(self) -> None:
         self._entries.clear()
+        self._pages.clear()
 
 
 def figures_cache(app: Flask | None = None) -> FiguresCache:
@@ -88,6 +113,40 @@ def figures_cache(app: Flask | None = None) -> FiguresCache:
 def province_report(user: User, settings: Settings, *, now: datetime) -> queries.ProvinceReport:
     """The user's dashboard (the province for an admin, a manager's markets), its counts from
     this worker's cache when fresh."""
+    return _province(user, settings, now)[0]()
+
+
+def province_page(
+    user: User,
+    settings: Settings,
+    *,
+    now: datetime,
+    locale: str,
+    render: Callable[[queries.ProvinceReport], Markup],
+) -> Markup:
+    """The dashboard's content as ``render`` makes it of the user's report, kept with the
+    report's counts for this language and these registry entries."""
+    report, counts, markets = _province(user, settings, now)
+    registry = tuple(
+        (
+            m.id,
+            m.code,
+            m.name,
+            m.district,
+            m.status,
+            m.fees_cashless_since,
+            m.ecommerce_listed_since,
+            m.ecommerce_note,
+        )
+        for m in markets
+    )
+    scope = "province" if user.role == "admin" else "markets"
+    key = ("page", scope, settings, locale, request.script_root, registry)
+    return figures_cache().rendered(key, counts, lambda: render(report()))
+
+
+def _province(user: User, settings: Settings, now: datetime):
+    """(a function building the report, its counts, its markets)."""
     markets = queries.dashboard_markets(user)
     ids = tuple(m.id for m in markets)
     cache = figures_cache()
@@ -96,15 +155,19 @@ def province_report(user: User, settings: Settings, *, now: datetime) -> queries
         now,
         lambda: queries.count_figures(ids, settings, now=now, series="province"),
     )
-    report = queries.province_report(
-        markets,
-        settings,
-        scope="province" if user.role == "admin" else "markets",
-        now=now,
-        counts=counts,
-    )
-    report.max_age_seconds = cache.seconds
-    return report
+
+    def report() -> queries.ProvinceReport:
+        built = queries.province_report(
+            markets,
+            settings,
+            scope="province" if user.role == "admin" else "markets",
+            now=now,
+            counts=counts,
+        )
+        built.max_age_seconds = cache.seconds
+        return built
+
+    return report, counts, markets
 
 
 def market_report(market: Market, settings: Settings, *, now: datetime) -> queries.MarketReport:
