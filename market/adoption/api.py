@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
 
 from market.adoption import cache, queries
 from market.adoption.criteria import Settings
@@ -24,9 +24,15 @@ bp = Blueprint("adoption", __name__)
     response=ProvinceAdoptionSchema,
 )
 def province_adoption():
-    return cache.province_report(
-        api_user(), Settings.from_config(current_app.config), now=queries.now_utc()
+    body = cache.province_page(
+        api_user(),
+        Settings.from_config(current_app.config),
+        now=queries.now_utc(),
+        locale="json",
+        render=lambda report: current_app.json.dumps(ProvinceAdoptionSchema().dump(report)),
     )
+    # The body jsonify would make of the report, kept with its counts (market.adoption.cache).
+    return Response(body + "\n", mimetype=current_app.json.mimetype)
 
 
 @bp.get("/markets/<code>/adoption")

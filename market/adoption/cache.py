@@ -18,10 +18,11 @@ What is and is not stale:
   the kind of report; a manager given a new market gets a new key.
 
 The dashboard page's content (``templates/adoption/_dashboard.html``: a few hundred table
-cells, each escaped, some translated) costs more to render than the counts cost to fetch from
-here, so it is kept too, with the counts it shows: per language and per state of the
-registry entries it shows, and dropped when its counts are computed again. It holds no form,
-token or name, only what the scope's report says.
+cells, each escaped, some translated) and the API's JSON body (a marshmallow dump of every
+market) cost more to make than the counts cost to fetch from here, so they are kept too,
+with the counts they show: per language and per state of the registry entries shown, and
+dropped when their counts are computed again. They hold no form, token or name, only what
+the scope's report says.
 
 The entries live on the app (``app.extensions``), one set per worker process; several workers
 or hosts each compute once per period. Computing is serialised per worker (one lock), so
@@ -33,9 +34,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app, request
-from markupsafe import Markup
 
 from market.adoption import queries
 from market.adoption.criteria import Settings
@@ -55,7 +56,7 @@ class FiguresCache:
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
         self._entries: dict[Hashable, queries.Counts] = {}
-        self._pages: dict[Hashable, tuple[queries.Counts, Markup]] = {}
+        self._pages: dict[Hashable, tuple[queries.Counts, Any]] = {}
         self._lock = threading.Lock()
 
     def fresh(self, counts: queries.Counts, now: datetime) -> bool:
@@ -80,9 +81,7 @@ class FiguresCache:
             self._entries[key] = counts
             return counts
 
-    def rendered(
-        self, key: Hashable, counts: queries.Counts, render: Callable[[], Markup]
-    ) -> Markup:
+    def rendered(self, key: Hashable, counts: queries.Counts, render: Callable[[], Any]) -> Any:
         """What ``render`` made of ``counts`` under ``key``, kept while ``counts`` are the
         ones served (the same object)."""
         if self.seconds <= 0:
@@ -122,10 +121,11 @@ def province_page(
     *,
     now: datetime,
     locale: str,
-    render: Callable[[queries.ProvinceReport], Markup],
-) -> Markup:
-    """The dashboard's content as ``render`` makes it of the user's report, kept with the
-    report's counts for this language and these registry entries."""
+    render: Callable[[queries.ProvinceReport], Any],
+) -> Any:
+    """What ``render`` makes of the user's report (the dashboard's content; the API's JSON
+    body with ``locale="json"``), kept with the report's counts for this language and these
+    registry entries."""
     report, counts, markets = _province(user, settings, now)
     registry = tuple(
         (
