@@ -18,11 +18,11 @@ What is and is not stale:
   the kind of report; a manager given a new market gets a new key.
 
 The dashboard page's content (``templates/adoption/_dashboard.html``: a few hundred table
-cells, each escaped, some translated) and the API's JSON body (a marshmallow dump of every
-market) cost more to make than the counts cost to fetch from here, so they are kept too,
-with the counts they show: per language and per state of the registry entries shown, and
-dropped when their counts are computed again. They hold no form, token or name, only what
-the scope's report says.
+cells, each escaped, some translated), the API's JSON body (a marshmallow dump of every
+market) and the CSV / XLSX exports cost more to make than the counts cost to fetch from
+here, so they are kept too, with the counts they show: per language and per state of the
+registry entries shown, and dropped when their counts are computed again. They hold no form,
+token or name, only what the scope's report says.
 
 The entries live on the app (``app.extensions``), one set per worker process; several workers
 or hosts each compute once per period. Computing is serialised per worker (one lock), so
@@ -124,8 +124,8 @@ def province_page(
     render: Callable[[queries.ProvinceReport], Any],
 ) -> Any:
     """What ``render`` makes of the user's report (the dashboard's content; the API's JSON
-    body with ``locale="json"``), kept with the report's counts for this language and these
-    registry entries."""
+    body with ``locale="json"``; an export file with ``"csv:vi"``...), kept with the report's
+    counts for this language and these registry entries."""
     report, counts, markets = _province(user, settings, now)
     registry = tuple(
         (
