@@ -1,6 +1,6 @@
 """Province adoption dashboard: 60 markets × 250 stalls and 0.5M, 1M, 2M payments over a year,
-on SQLite and on PostgreSQL. Target: ``GET /api/v1/adoption`` under 300 ms on PostgreSQL with
-2M payments, and growing sub-linearly with the payment count.
+on SQLite and on PostgreSQL. Target (issue 23): ``GET /api/v1/adoption`` and ``GET /adoption/``
+at most 50 ms median on PostgreSQL with 2M payments as served, and flat as payments grow.
 
     .venv/bin/python bench/bench_adoption.py [--sizes 500000 1000000 2000000] [--rounds 5]
                                              [--db sqlite,postgresql]
@@ -12,8 +12,13 @@ as it would), rebuild the rollups the way ``flask adoption-rebuild`` does (one I
 … GROUP BY per rollup) and measure, median of ``--rounds`` after one warm-up:
 
 * ``report``: ``market.adoption.queries.province_report`` alone (the SQL and the assembly);
-* ``api``: ``GET /api/v1/adoption`` through the app (token auth, JSON);
-* ``page``: ``GET /adoption/`` through the app (the whole HTML page with its SVG charts).
+* ``api``, ``page``: ``GET /api/v1/adoption`` (token auth, JSON) and ``GET /adoption/`` (the
+  whole HTML page with its SVG charts) through the app as served: the counts from the
+  worker's cache (``market.adoption.cache``, ``MARKET_ADOPTION_CACHE_SECONDS`` = 60), as every
+  request but one a minute per worker and scope gets them (median of 5 × ``--rounds``);
+* ``api cold``, ``page cold``: the same with the cache emptied before each request: what the
+  one request a minute that computes the counts again costs;
+* ``market``: ``GET /adoption/markets/<code>`` as served.
 
 Payments go to stalls with a verified payee, with a skewed activity (a fifth of them never
 paid; the rest log-normal), at market hours in Vietnam time; 3 % more notifications are
@@ -41,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TARGET_MS = 300.0
+TARGET_MS = 50.0
+SERVED_ROUNDS = 5  # × --rounds for the served (cached) requests
 MARKETS = 60
 STALLS = 250
 DAYS = 365
@@ -294,7 +300,7 @@ def median_ms(call, rounds: int) -> float:
 def measure(app, token: str, rounds: int) -> dict:
     from sqlalchemy import select
 
-    from market.adoption import queries
+    from market.adoption import cache, queries
     from market.adoption.criteria import Settings
     from market.extensions import db
     from market.markets.models import Market
@@ -321,11 +327,29 @@ def measure(app, token: str, rounds: int) -> dict:
         response = page.get("/adoption/")
         assert response.status_code == 200, response.status_code
 
+    def call_market():
+        response = page.get("/adoption/markets/BM-01")
+        assert response.status_code == 200, response.status_code
+
+    def cold(call):
+        def call_cold():
+            figures = app.extensions.get(cache.EXTENSION)
+            if figures is not None:
+                figures.clear()
+            call()
+
+        return call_cold
+
+    cold(lambda: None)()  # the counts kept from the previous size are a minute old at most
     data = api.get("/api/v1/adoption", headers={"Authorization": f"Bearer {token}"}).get_json()
     return {
         "report_ms": median_ms(report, rounds),
-        "api_ms": median_ms(call_api, rounds),
-        "page_ms": median_ms(call_page, rounds),
+        # As served a request takes milliseconds: more rounds for a steadier median.
+        "api_ms": median_ms(call_api, SERVED_ROUNDS * rounds),
+        "page_ms": median_ms(call_page, SERVED_ROUNDS * rounds),
+        "api_cold_ms": median_ms(cold(call_api), rounds),
+        "page_cold_ms": median_ms(cold(call_page), rounds),
+        "market_ms": median_ms(call_market, SERVED_ROUNDS * rounds),
         "payments_30d": data["totals"]["payments"],
         "paying_stalls": data["totals"]["paying_stalls"],
         "qualifying": data["totals"]["qualifying"],
@@ -408,7 +432,8 @@ def run_database(
             }
             log(
                 f"{kind} {total:,}: report {row['report_ms']:.0f} ms, API "
-                f"{row['api_ms']:.0f} ms, page {row['page_ms']:.0f} ms "
+                f"{row['api_ms']:.0f} ms (cold {row['api_cold_ms']:.0f}), page "
+                f"{row['page_ms']:.0f} ms (cold {row['page_cold_ms']:.0f}) "
                 f"({row['payments_30d']:,} payments and {row['paying_stalls']:,} paying stalls "
                 f"in 30 days)"
             )
@@ -447,15 +472,19 @@ def print_table(results: list[dict]) -> None:
     )
     header = (
         f"{'database':<11}{'payments':>11}{'stall-days':>12}{'rebuild s':>11}"
-        f"{'report ms':>11}{'API ms':>9}{'page ms':>9}{'load':>7}"
+        f"{'report ms':>11}{'API ms':>9}{'page ms':>9}{'market ms':>11}"
+        f"{'API cold':>10}{'page cold':>11}{'load':>7}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
             f"{r['db']:<11}{r['payments']:>11,}{r['stall_days']:>12,}{r['rebuild_s']:>11.1f}"
-            f"{r['report_ms']:>11.1f}{r['api_ms']:>9.1f}{r['page_ms']:>9.1f}{r['load']:>7.1f}"
+            f"{r['report_ms']:>11.1f}{r['api_ms']:>9.1f}{r['page_ms']:>9.1f}"
+            f"{r['market_ms']:>11.1f}{r['api_cold_ms']:>10.1f}{r['page_cold_ms']:>11.1f}"
+            f"{r['load']:>7.1f}"
         )
+    print("API, page, market: as served (cached counts); cold: the counts computed again")
     print()
     for kind in dict.fromkeys(r["db"] for r in results):
         rows = [r for r in results if r["db"] == kind]
@@ -469,10 +498,13 @@ def print_table(results: list[dict]) -> None:
     pg = [r for r in results if r["db"] == "postgresql"]
     if pg:
         largest = pg[-1]
-        verdict = "meets" if largest["api_ms"] < TARGET_MS else "MISSES"
+        worst = max(largest["api_ms"], largest["page_ms"])
+        verdict = "meets" if worst <= TARGET_MS else "MISSES"
         print(
-            f"target: API under {TARGET_MS:.0f} ms on PostgreSQL with {largest['payments']:,} "
-            f"payments: {largest['api_ms']:.0f} ms, {verdict} it"
+            f"target: API and page at most {TARGET_MS:.0f} ms on PostgreSQL with "
+            f"{largest['payments']:,} payments: API {largest['api_ms']:.1f} ms, page "
+            f"{largest['page_ms']:.1f} ms, {verdict} it (cold: {largest['api_cold_ms']:.0f} / "
+            f"{largest['page_cold_ms']:.0f} ms, once a minute per worker)"
         )
 
 

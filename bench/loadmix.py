@@ -28,6 +28,12 @@ USER_AGENT = "Cho40-load/1.0"  # the dashboard session is bound to it (strong pr
 
 #: wrk connections per endpoint: the mix. Shoppers dominate, banks and managers are fewer.
 CONNECTIONS = {"pay": 4, "qr": 4, "webhook": 2, "dashboard": 2}
+#: The rest of the mix without the dashboard users (bench_load.py's baseline).
+WITHOUT_DASHBOARD = {k: v for k, v in CONNECTIONS.items() if k != "dashboard"}
+#: The mix plus one official downloading the dashboard's XLSX export over and over: a heavy
+#: request, under the per-user limit (market.limits); its 429s are counted apart.
+WITH_EXPORTS = {**CONNECTIONS, "export": 1}
+EXPORT_PATH = "/adoption/export.xlsx"
 
 #: The adoption dashboard where the app has one, else a busy market's page.
 DASHBOARD_CANDIDATES = ("/adoption/", "/markets/TN-DONGQUANG")
@@ -80,7 +86,7 @@ def prepare_site(base: str, database_url: str, *, stalls: int = 40) -> Site:
     )
 
 
-def _wrk(site: Site, name: str, seconds: int, run: str) -> dict:
+def _wrk(site: Site, name: str, seconds: int, run: str, connections: int) -> dict:
     headers = ["-H", f"User-Agent: {USER_AGENT}"]
     if name == "pay":
         script, args = "load_get.lua", site.pay_paths
@@ -89,10 +95,12 @@ def _wrk(site: Site, name: str, seconds: int, run: str) -> dict:
     elif name == "dashboard":
         script, args = "load_get.lua", [site.dashboard]
         headers += ["-H", f"Cookie: {site.cookie}"]
+    elif name == "export":
+        script, args = "load_get.lua", [EXPORT_PATH]
+        headers += ["-H", f"Cookie: {site.cookie}"]
     else:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 7 * 3600))
         script, args = "load_webhook.lua", [run, WEBHOOK_KEY, site.account, when]
-    connections = CONNECTIONS[name]
     command = [
         "wrk",
         "-t1",
@@ -111,7 +119,7 @@ def _wrk(site: Site, name: str, seconds: int, run: str) -> dict:
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
-    return _parse(name, output)
+    return _parse(name, output) | {"connections": connections}
 
 
 def _seconds(value: str) -> float:
@@ -125,6 +133,14 @@ def _parse(name: str, output: str) -> dict:
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    limited = re.search(r"limited: (\d+)", output)
+    limited = int(limited.group(1)) if limited else 0
+    non_2xx = int(bad.group(1)) if bad else 0
+    unexpected = int(re.search(r"unexpected: (\d+)", output).group(1))
+    if name == "export":
+        non_2xx -= limited  # the per-user limit at work, not a failure
+    else:
+        unexpected += limited
     threads = [
         (int(t), int(i), int(a))
         for t, i, a in re.findall(r"webhook thread (\d+) issued (\d+) acked (\d+)", output)
@@ -135,21 +151,29 @@ def _parse(name: str, output: str) -> dict:
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _seconds(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
         "p99": _seconds(re.search(r"\s99%\s+([\d.]+\w+)", output).group(1)),
-        "non_2xx": int(bad.group(1)) if bad else 0,
+        "non_2xx": non_2xx,
         "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
-        "unexpected": int(re.search(r"unexpected: (\d+)", output).group(1)),
+        "unexpected": unexpected,
+        "limited": limited,
         "webhook_threads": threads,
         "output": output,
     }
 
 
-def run_mix(site: Site, *, seconds: int, run: str) -> dict[str, dict]:
-    """Every endpoint's wrk at once for ``seconds``; ``run`` (digits) prefixes webhook ids."""
+def run_mix(
+    site: Site, *, seconds: int, run: str, endpoints: dict[str, int] | None = None
+) -> dict[str, dict]:
+    """Every endpoint's wrk at once for ``seconds``; ``run`` (digits) prefixes webhook ids;
+    ``endpoints``: name -> connections (default :data:`CONNECTIONS`)."""
+    endpoints = endpoints or CONNECTIONS
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian package wrk; make system-deps)")
     assert run.isdigit() and not run.startswith("0")
-    with ThreadPoolExecutor(len(CONNECTIONS)) as pool:
-        futures = {name: pool.submit(_wrk, site, name, seconds, run) for name in CONNECTIONS}
+    with ThreadPoolExecutor(len(endpoints)) as pool:
+        futures = {
+            name: pool.submit(_wrk, site, name, seconds, run, conns)
+            for name, conns in endpoints.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -177,11 +201,12 @@ def table(results: dict[str, dict], paths: dict[str, str]) -> str:
     for name, r in results.items():
         errors = r["non_2xx"] + r["socket_errors"] + r["unexpected"]
         lines.append(
-            f"{paths[name]:<34}{CONNECTIONS[name]:>6}{r['rps']:>9.0f}"
+            f"{paths[name]:<34}{r['connections']:>6}{r['rps']:>9.0f}"
             f"{r['p50'] * 1000:>9.1f}{r['p99'] * 1000:>9.1f}{errors:>8}"
         )
     total = sum(r["rps"] for r in results.values())
-    lines.append(f"{'all together':<34}{sum(CONNECTIONS.values()):>6}{total:>9.0f}")
+    conns = sum(r["connections"] for r in results.values())
+    lines.append(f"{'all together':<34}{conns:>6}{total:>9.0f}")
     return "\n".join(lines)
 
 
@@ -191,4 +216,5 @@ def endpoint_labels(site: Site) -> dict[str, str]:
         "qr": "GET /stalls/<m>/<s>/qr.png",
         "webhook": "POST /api/v1/webhooks/sepay",
         "dashboard": f"GET {site.dashboard}",
+        "export": f"GET {EXPORT_PATH}",
     }

@@ -84,6 +84,9 @@ def _adoption() -> dict[str, Any]:
         "ADOPTION_QR_SHARE": number("QR_SHARE", "1.0", 0.01, 1.0, float),
         "ADOPTION_ACTIVE_MIN_PAYMENTS": number("ACTIVE_MIN_PAYMENTS", "20", 1, 100_000, int),
         "ADOPTION_BASELINE_MERCHANTS": number("BASELINE_MERCHANTS", "2100", 1, 10_000_000, int),
+        # How long a worker serves the figures' counts before computing them again (0: never
+        # cached); the pages, exports and API state it (market.adoption.cache).
+        "ADOPTION_CACHE_SECONDS": number("CACHE_SECONDS", "60", 0, 3600, int),
     }
 
 
@@ -135,6 +138,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         ),
         "ACTIVATION_RATE_LIMIT": os.environ.get("MARKET_ACTIVATION_RATE_LIMIT", "10 per hour"),
         "ACTIVATION_CODE_DAYS": _days(os.environ.get("MARKET_ACTIVATION_CODE_DAYS")),
+        # Exports and other requests that hold a worker for long, per user (market.limits).
+        "HEAVY_RATE_LIMIT": os.environ.get("MARKET_HEAVY_RATE_LIMIT", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
         # How long a worker trusts the webhook secrets it read (market.payments.services).

@@ -189,6 +189,10 @@ def built_apps(migrated) -> Iterator[Callable[[str], Flask]]:
             # initialised with; a test that builds an app of its own (Redis, limits off) must
             # not leave this app counting there.
             app.extensions["tests.limiter_state"] = dict(vars(limiter))
+            app.extensions["tests.pristine_extensions"] = {
+                *app.extensions,
+                "tests.pristine_extensions",
+            }
             apps[kind] = app
         return apps[kind]
 
@@ -204,7 +208,7 @@ def built_apps(migrated) -> Iterator[Callable[[str], Flask]]:
 @pytest.fixture
 def app(request, db_kind, db_url, built_apps):
     """This database kind's app, as new: empty tables (``db_url``), the settings it was built
-    with, no rate limit counted, no cached integration. (A test that needs an app built
+    with, no rate limit counted, nothing cached. (A test that needs an app built
     otherwise, or adds routes to one, calls create_app itself with ``db_url``.)"""
     app = built_apps(db_kind)
     restarts = _server_restarts(request, db_kind)
@@ -217,6 +221,10 @@ def app(request, db_kind, db_url, built_apps):
     app.config.update(app.extensions["tests.pristine_config"])
     vars(limiter).update(app.extensions["tests.limiter_state"])
     limiter.reset()
+    # Caches a worker keeps on its app (figures, ...) start empty: anything added since the app
+    # was built goes, and the webhook secrets' cache (shared with the webhook app) is emptied.
+    for name in set(app.extensions) - app.extensions["tests.pristine_extensions"]:
+        del app.extensions[name]
     app.extensions.get(INTEGRATIONS_CACHE, {}).clear()
     with app.app_context():
         try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
 
-from market.adoption import queries
+from market.adoption import cache, queries
 from market.adoption.criteria import Settings
 from market.adoption.schemas import MarketAdoptionReportSchema, ProvinceAdoptionSchema
 from market.api.operations import operation
@@ -24,14 +24,15 @@ bp = Blueprint("adoption", __name__)
     response=ProvinceAdoptionSchema,
 )
 def province_adoption():
-    user = api_user()
-    markets = queries.dashboard_markets(user)
-    return queries.province_report(
-        markets,
+    body = cache.province_page(
+        api_user(),
         Settings.from_config(current_app.config),
-        scope="province" if user.role == "admin" else "markets",
         now=queries.now_utc(),
+        locale="json",
+        render=lambda report: current_app.json.dumps(ProvinceAdoptionSchema().dump(report)),
     )
+    # The body jsonify would make of the report, kept with its counts (market.adoption.cache).
+    return Response(body + "\n", mimetype=current_app.json.mimetype)
 
 
 @bp.get("/markets/<code>/adoption")
@@ -43,6 +44,6 @@ def province_adoption():
 )
 def market_adoption(code: str):
     market = queries.dashboard_market(api_user(), code)
-    return queries.market_report(
+    return cache.market_report(
         market, Settings.from_config(current_app.config), now=queries.now_utc()
     )

@@ -191,6 +191,8 @@ class ProvinceReport:
     districts: list[DistrictFigures]
     weekly: list[WeekPoint]
     closest: list[MarketFigures]
+    #: Served from a cache: the counts may be up to this many seconds old (0: computed now).
+    max_age_seconds: int = 0
 
     @property
     def days_to_deadline(self) -> int:
@@ -207,19 +209,71 @@ class MarketReport:
     daily: list[SeriesPoint]
     weekly: list[SeriesPoint]
     monthly: list[SeriesPoint]
+    max_age_seconds: int = 0
 
 
 # --- reports ---------------------------------------------------------------------------------
 
 
-def province_report(
-    markets: Sequence[Market], settings: rules.Settings, *, scope: str, now: datetime
-) -> ProvinceReport:
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The part of a report that SQL computes (the expensive part), for some markets as of
+    ``computed_at``: market id -> counts, and the report's series. What the registry says of
+    each market itself (name, status, declared criteria) is not in it: a report takes those
+    from the markets it is given, so a cached ``Counts`` never shows an old declaration."""
+
+    computed_at: datetime
+    today: date
+    stalls: dict[int, tuple[int, ...]]
+    merchants: dict[int, int]
+    merchants_total: int
+    paying: dict[int, tuple[int, int]]
+    payments: dict[int, tuple[int, int]]
+    series: dict[str, list]
+
+
+def count_figures(
+    market_ids: Sequence[int], settings: rules.Settings, *, now: datetime, series: str
+) -> Counts:
+    """Every count of a report over these markets; ``series``: ``"province"`` (the weekly
+    trend) or ``"market"`` (payments per day, week and month)."""
+    ids = list(market_ids)
     today = vietnam_date(now)
     window = last_30_days(today)
-    ids = [m.id for m in markets]
-    merchants, province_merchants = _merchants_onboarded(ids)
-    figures = market_figures(markets, settings, today, merchants=merchants)
+    merchants, merchants_total = _merchants_onboarded(ids)
+    if series == "province":
+        trend = {"weekly": weekly_trend(ids, today)}
+    else:
+        trend = {
+            "daily": payment_series(ids, days(today), "day"),
+            "weekly": payment_series(ids, iso_weeks(today, TREND_WEEKS), "week"),
+            "monthly": payment_series(ids, months(today, SERIES_MONTHS), "month"),
+        }
+    return Counts(
+        computed_at=now,
+        today=today,
+        stalls=_stall_counts(ids),
+        merchants=merchants,
+        merchants_total=merchants_total,
+        paying=_paying_stalls(ids, window, settings.active_min_payments),
+        payments=_payment_totals(ids, window),
+        series=trend,
+    )
+
+
+def province_report(
+    markets: Sequence[Market],
+    settings: rules.Settings,
+    *,
+    scope: str,
+    now: datetime,
+    counts: Counts | None = None,
+) -> ProvinceReport:
+    """The dashboard of these markets: from ``counts`` when given (computed earlier for the
+    same markets and settings, see ``market.adoption.cache``), else computed now."""
+    if counts is None:
+        counts = count_figures([m.id for m in markets], settings, now=now, series="province")
+    figures = market_figures(markets, settings, counts)
     totals = Totals(markets=len(figures))
     districts: dict[str, DistrictFigures] = {}
     for row in figures:
@@ -242,21 +296,21 @@ def province_report(
             "amount",
         ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    totals.merchants_onboarded = province_merchants
+    totals.merchants_onboarded = counts.merchants_total
     closest = sorted(
         (row for row in figures if not row.qualifies),
         key=lambda row: (*rules.closeness(row.criteria), row.name),
     )[:CLOSEST]
     return ProvinceReport(
-        computed_at=now,
-        today=today,
-        window=window,
+        computed_at=counts.computed_at,
+        today=counts.today,
+        window=last_30_days(counts.today),
         scope=scope,
         settings=settings,
         markets=figures,
         totals=totals,
         districts=sorted(districts.values(), key=lambda d: _district_order(d.district)),
-        weekly=weekly_trend(ids, today),
+        weekly=counts.series["weekly"],
         closest=closest,
     )
 
@@ -266,37 +320,31 @@ def _district_order(name: str) -> tuple[int, str]:
     return (DISTRICTS.index(name), "") if name in DISTRICTS else (len(DISTRICTS), name)
 
 
-def market_report(market: Market, settings: rules.Settings, *, now: datetime) -> MarketReport:
-    today = vietnam_date(now)
-    (figures,) = market_figures([market], settings, today)
+def market_report(
+    market: Market, settings: rules.Settings, *, now: datetime, counts: Counts | None = None
+) -> MarketReport:
+    """One market's page: from ``counts`` (``series="market"``) when given, else computed now."""
+    if counts is None:
+        counts = count_figures([market.id], settings, now=now, series="market")
+    (figures,) = market_figures([market], settings, counts)
     return MarketReport(
-        computed_at=now,
-        today=today,
-        window=last_30_days(today),
+        computed_at=counts.computed_at,
+        today=counts.today,
+        window=last_30_days(counts.today),
         settings=settings,
         market=figures,
-        daily=payment_series([market.id], days(today), "day"),
-        weekly=payment_series([market.id], iso_weeks(today, TREND_WEEKS), "week"),
-        monthly=payment_series([market.id], months(today, SERIES_MONTHS), "month"),
+        daily=counts.series["daily"],
+        weekly=counts.series["weekly"],
+        monthly=counts.series["monthly"],
     )
 
 
 def market_figures(
-    markets: Sequence[Market],
-    settings: rules.Settings,
-    today: date,
-    *,
-    merchants: dict[int, int] | None = None,
+    markets: Sequence[Market], settings: rules.Settings, counts: Counts
 ) -> list[MarketFigures]:
-    """One row per market, in the given order, with its criteria judged (``merchants``: the
-    per-market merchant counts when the caller already has them)."""
-    ids = [m.id for m in markets]
-    window = last_30_days(today)
-    stalls = _stall_counts(ids)
-    if merchants is None:
-        merchants = _merchants_onboarded(ids)[0]
-    paying = _paying_stalls(ids, window, settings.active_min_payments)
-    totals = _payment_totals(ids, window)
+    """One row per market, in the given order, with its criteria judged on ``counts.today``:
+    the counts from ``counts``, the rest from the market as the registry has it now."""
+    today = counts.today
     rows = []
     for market in markets:
         row = MarketFigures(
@@ -314,10 +362,10 @@ def market_figures(
             row.stalls_with_current_sticker,
             row.audited_stalls,
             row.failed_audits,
-        ) = stalls.get(market.id, (0, 0, 0, 0, 0))
-        row.merchants_onboarded = merchants.get(market.id, 0)
-        row.paying_stalls, row.active_cashless_stalls = paying.get(market.id, (0, 0))
-        row.payments, row.amount = totals.get(market.id, (0, 0))
+        ) = counts.stalls.get(market.id, (0, 0, 0, 0, 0))
+        row.merchants_onboarded = counts.merchants.get(market.id, 0)
+        row.paying_stalls, row.active_cashless_stalls = counts.paying.get(market.id, (0, 0))
+        row.payments, row.amount = counts.payments.get(market.id, (0, 0))
         row.criteria = rules.evaluate(
             settings,
             today,

@@ -120,7 +120,17 @@ class AdoptionClosestSchema(Schema):
 
 
 class _ReportSchema(Schema):
-    computed_at = UtcDateTime(required=True, metadata={"description": "When computed."})
+    computed_at = UtcDateTime(
+        required=True, metadata={"description": "When the counts were computed."}
+    )
+    max_age_seconds = fields.Integer(
+        required=True,
+        metadata={
+            "description": "The counts are served from a cache and may be up to this many "
+            "seconds old (0: computed for this request). Each market's registry entry and "
+            "declared criteria are always current."
+        },
+    )
     today = fields.Date(required=True, metadata={"description": "Today in Vietnam."})
     window = fields.Nested(AdoptionWindowSchema, required=True)
     settings = fields.Nested(AdoptionSettingsSchema, required=True)

@@ -13,14 +13,17 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from market.adoption import charts, exports, queries, services
+from market.adoption import cache, charts, exports, queries, services
 from market.adoption.criteria import Settings
 from market.adoption.forms import CriteriaForm
 from market.adoption.periods import vietnam_date
 from market.errors import InvalidInput, NotFound
+from market.limits import heavy_request
 from market.markets.forms import MARKET_STATUS_LABELS
 from market.markets.models import Market
 
@@ -41,12 +44,7 @@ def _settings() -> Settings:
 
 
 def _province_report() -> queries.ProvinceReport:
-    return queries.province_report(
-        queries.dashboard_markets(current_user),
-        _settings(),
-        scope="province" if current_user.role == "admin" else "markets",
-        now=queries.now_utc(),
-    )
+    return cache.province_report(current_user, _settings(), now=queries.now_utc())
 
 
 def criterion_labels() -> dict[str, str]:
@@ -59,32 +57,46 @@ def criterion_labels() -> dict[str, str]:
 
 @bp.route("/")
 def index():
-    report = _province_report()
+    content = cache.province_page(
+        current_user,
+        _settings(),
+        now=queries.now_utc(),
+        locale=str(get_locale()),
+        render=dashboard_content,
+    )
+    return render_template("adoption/index.html", content=content)
+
+
+def dashboard_content(report: queries.ProvinceReport) -> Markup:
+    """The dashboard's content (kept by market.adoption.cache with the report's counts)."""
     weeks = [f"T{w.iso_week}" for w in report.weekly]
-    return render_template(
-        "adoption/index.html",
-        report=report,
-        progress=charts.ProgressBar(report.totals.qualifying, report.settings.target_markets),
-        merchants=charts.ProgressBar(
-            report.totals.merchants_onboarded, report.settings.baseline_merchants
-        ),
-        payments_chart=charts.column_chart(
-            list(zip(weeks, [w.payments for w in report.weekly], strict=True))
-        ),
-        onboarding_chart=charts.column_chart(
-            list(zip(weeks, [w.stalls_onboarded for w in report.weekly], strict=True))
-        ),
-        district_rows=charts.BarRow.rows(
-            [(d.district, d.qualifying, d.markets) for d in report.districts],
-            width=charts.CHART_WIDTH,
-        ),
-        labels=criterion_labels(),
-        statuses=MARKET_STATUS_LABELS,
+    # The output of an autoescaping template: already safe HTML.
+    return Markup(  # noqa: S704
+        render_template(
+            "adoption/_dashboard.html",
+            report=report,
+            progress=charts.ProgressBar(report.totals.qualifying, report.settings.target_markets),
+            merchants=charts.ProgressBar(
+                report.totals.merchants_onboarded, report.settings.baseline_merchants
+            ),
+            payments_chart=charts.column_chart(
+                list(zip(weeks, [w.payments for w in report.weekly], strict=True))
+            ),
+            onboarding_chart=charts.column_chart(
+                list(zip(weeks, [w.stalls_onboarded for w in report.weekly], strict=True))
+            ),
+            district_rows=charts.BarRow.rows(
+                [(d.district, d.qualifying, d.markets) for d in report.districts],
+                width=charts.CHART_WIDTH,
+            ),
+            labels=criterion_labels(),
+            statuses=MARKET_STATUS_LABELS,
+        )
     )
 
 
 def _market_page(market: Market, form: CriteriaForm, status: int = 200):
-    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    report = cache.market_report(market, _settings(), now=queries.now_utc())
     daily = [
         (p.start.strftime("%d/%m") if i % 5 == 4 else "", p.payments)
         for i, p in enumerate(report.daily)
@@ -145,19 +157,28 @@ def _file(body: bytes, name: str, fmt: str) -> Response:
 
 
 @bp.route("/export.<fmt>")
+@heavy_request
 def export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
-    report = _province_report()
-    body = exports.province_csv(report) if fmt == "csv" else exports.province_xlsx(report)
-    return _file(body, f"cho40-{report.today.isoformat()}", fmt)
+    make = exports.province_csv if fmt == "csv" else exports.province_xlsx
+    # Kept with the report's counts like the page (market.adoption.cache): (day, file).
+    today, body = cache.province_page(
+        current_user,
+        _settings(),
+        now=queries.now_utc(),
+        locale=f"{fmt}:{get_locale()}",
+        render=lambda report: (report.today, make(report)),
+    )
+    return _file(body, f"cho40-{today.isoformat()}", fmt)
 
 
 @bp.route("/markets/<code>/export.<fmt>")
+@heavy_request
 def market_export(code: str, fmt: str):
     market = queries.dashboard_market(current_user, code)
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
-    report = queries.market_report(market, _settings(), now=queries.now_utc())
+    report = cache.market_report(market, _settings(), now=queries.now_utc())
     body = exports.market_csv(report) if fmt == "csv" else exports.market_xlsx(report)
     return _file(body, f"cho40-{market.code}-{report.today.isoformat()}", fmt)

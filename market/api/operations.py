@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
@@ -55,6 +55,9 @@ def operation(**description: Any) -> Callable[[Callable], Callable]:
             if op.body is not None:
                 kwargs["body"] = op.body().load(_json_body())
             result = view(**kwargs)
+            if isinstance(result, Response):
+                # Already the response's schema, dumped (e.g. a body kept by a cache).
+                return result
             status = op.status
             if isinstance(result, tuple):
                 result, status = result

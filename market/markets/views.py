@@ -15,6 +15,7 @@ from market.auth.views import render_codes
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
 from market.formatting import datetime_vn
+from market.limits import heavy_request
 from market.markets import importing, queries, services
 from market.markets.forms import (
     MARKET_STATUS_LABELS,
@@ -536,6 +537,7 @@ def import_template(fmt: str):
 
 
 @bp.route("/<code>/export.<fmt>")
+@heavy_request
 def export(code: str, fmt: str):
     market = market_or_404(code)
     return _table_response(importing.export_rows(market), f"sap-{market.code}", fmt)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from market.auth import permissions
 from market.errors import InvalidInput, NotFound
 from market.extensions import limiter
+from market.limits import heavy_request
 from market.markets import queries as market_queries
 from market.markets.views import market_or_404, stall_or_404
 from market.qr import render_png, render_svg
@@ -68,6 +69,7 @@ def stall_qr(market_code: str, stall_code: str, fmt: str):
 
 
 @bp.route("/markets/<code>/stickers.pdf")
+@heavy_request
 @login_required
 def market_stickers(code: str):
     market = market_or_404(code)
