@@ -106,6 +106,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Wrong or revoked API tokens per address; past it the API answers 429.
+        "API_TOKEN_FAILURE_LIMIT": os.environ.get(
+            "MARKET_API_TOKEN_FAILURE_LIMIT", "20 per minute"
+        ),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
         **_adoption(),

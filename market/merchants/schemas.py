@@ -160,6 +160,14 @@ class QrPayloadQuerySchema(Schema):
         validate=validate.Length(min=1, max=25),
         metadata={"description": "Transfer note, transliterated to ASCII."},
     )
+    preview = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Managers only: return the payload of a payee not yet verified "
+            "(to check it before confirming). Without it such a payee answers 409, as the "
+            "stickers and the public QR do."
+        },
+    )
 
 
 class QrPayloadSchema(Schema):
