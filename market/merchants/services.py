@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import User, utcnow
-from market.errors import Conflict, Forbidden, InvalidInput
+from market.errors import Conflict, DomainError, Forbidden, InvalidInput
 from market.extensions import db
-from market.markets.models import Stall
+from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 
 UNCHANGED = object()
@@ -70,8 +71,62 @@ def stage_merchant(
     return merchant
 
 
+#: The fields of a merchant that are their personal data (shared across markets).
+PERSONAL_FIELDS = ("full_name", "phone", "tax_code", "consent", "consent_at")
+
+
+def _check_may_hold(actor: User, stall: Stall, merchant: Merchant) -> None:
+    """Refuse to give ``stall`` to a merchant ``actor`` may not bring there, or to keep
+    changes to personal data ``actor`` may not make (see docs/hardening.md).
+
+    Every way of naming a stall's merchant (the form, the API, the import) ends here, after
+    :func:`stage_merchant` has staged the submitted personal data, so the check sees both the
+    record as stored and what this request would change in it."""
+    state = sa_inspect(merchant)
+    if state.transient or state.pending:
+        return  # a new merchant: nobody else's record
+    changed = any(state.attrs[name].history.has_changes() for name in PERSONAL_FIELDS)
+    with db.session.no_autoflush:
+        held = set(
+            db.session.scalars(
+                select(Stall.market_id).where(Stall.merchant_id == merchant.id).distinct()
+            )
+        )
+        markets = _markets(held)
+    if permissions.can_edit_merchant(actor, held):
+        return
+    if not any(permissions.can_onboard(actor, market) for market in markets):
+        # Known only in markets the actor does not work in: the same answer whatever the
+        # name, tax code or consent typed, so it tells nothing of the record.
+        message = _(
+            "Số điện thoại này đã được chợ khác đăng ký cho một tiểu thương. Để người này nhận "
+            "thêm sạp ở chợ của bạn, hãy nhờ quản trị viên của tỉnh gán sạp."
+        )
+    elif changed:
+        message = _(
+            "Tiểu thương này cũng có sạp ở chợ khác: chỉ quản trị viên của tỉnh mới sửa được "
+            "họ tên, số điện thoại, mã số thuế và sự đồng ý của họ. Hãy để nguyên các ô đó."
+        )
+    else:
+        return  # a merchant already of this market, brought unchanged to another stall
+    error = InvalidInput({"phone": [message]}, message)
+    error.field = "so_dien_thoai"
+    raise error
+
+
+def _markets(market_ids: set[int]) -> list[Market]:
+    if not market_ids:
+        return []
+    return list(db.session.scalars(select(Market).where(Market.id.in_(market_ids))))
+
+
 def stage_assignment(actor: User | None, stall: Stall, merchant: Merchant | None) -> bool:
-    """Give the stall to ``merchant`` (or nobody); audit-logged. True if it changed."""
+    """Give the stall to ``merchant`` (or nobody); audit-logged. True if it changed.
+
+    Refused (:class:`InvalidInput` on the phone) when ``actor`` may not bring this merchant
+    here or change their personal data as staged (:func:`_check_may_hold`)."""
+    if actor is not None and merchant is not None:
+        _check_may_hold(actor, stall, merchant)
     new_id = merchant.id if merchant is not None else None
     if stall.merchant_id == new_id:
         return False
@@ -201,9 +256,14 @@ def save_merchant(actor: User, stall: Stall, **fields) -> Merchant:
     """Create or update the merchant with this phone number and make them the stall's holder."""
     if not permissions.can_onboard(actor, stall.market):
         raise Forbidden()
-    merchant = stage_merchant(**fields)
-    db.session.flush()
-    stage_assignment(actor, stall, merchant)
+    try:
+        merchant = stage_merchant(**fields)
+        _check_may_hold(actor, stall, merchant)  # before a flush forgets what was staged
+        db.session.flush()
+        stage_assignment(actor, stall, merchant)
+    except DomainError:
+        db.session.rollback()  # nothing staged survives a refusal
+        raise
     commit_or_conflict()
     return merchant
 
