@@ -25,6 +25,7 @@ from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
 from market.merchants import services as merchant_services
 from market.merchants.forms import MerchantForm, PayeeForm
 from market.merchants.services import current_payee
+from market.pagination import MAX_PAGE
 from market.vietqr import bank_by_bin, build_payload
 
 bp = Blueprint("markets", __name__, url_prefix="/markets")
@@ -56,7 +57,8 @@ def form_errors_to_invalid(form) -> InvalidInput:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    """The ``page`` query parameter, 1 to MAX_PAGE (anything else: the nearest of them)."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.route("/")

@@ -59,3 +59,9 @@ def test_only_managers_may_preview_an_unverified_payee(world, api):
 def test_preview_of_a_verified_payee_is_the_ordinary_payload(world, api):
     plain = api.get(f"{STALL}/qr-payload", as_="helper").get_json()
     assert api.get(f"{STALL}/qr-payload?preview=true", as_="helper").get_json() == plain
+
+
+def test_api_page_far_past_the_end_is_refused_per_field(world, api):
+    response = api.get("/markets?page=99999999999999999999")
+    assert response.status_code == 422
+    assert "page" in response.get_json()["error"]["fields"]
