@@ -132,9 +132,7 @@ def register_errorhandlers(app: Flask) -> None:
 def _unstorable(value: str) -> bool:
     """NUL and other control characters (PostgreSQL cannot store NUL; nobody types the others),
     and lone surrogates (no UTF-8 for them); tabs and line breaks are fine."""
-    return any(
-        unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in value
-    )
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in value)
 
 
 def refuse_unstorable_input() -> None:
@@ -149,4 +147,3 @@ def refuse_unstorable_input() -> None:
     }
     if bad:
         raise InvalidInput(bad)
-

@@ -65,9 +65,7 @@ def test_a_new_stall_and_a_market_edit_are_audited(world, client, auth):
 
 def _printed(world):
     world.stall_a.sticker_printed_at = utcnow()
-    db.session.add(
-        Stall(market_id=world.market_a.id, code="A-02", zone="Khu A", category="rau-cu")
-    )
+    db.session.add(Stall(market_id=world.market_a.id, code="A-02", zone="Khu A", category="rau-cu"))
     db.session.commit()
 
 
