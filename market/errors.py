@@ -137,8 +137,11 @@ def _unstorable(value: str) -> bool:
 
 def refuse_unstorable_input() -> None:
     """Before every request of the main app: a query string or form field carrying characters
-    the database cannot store is refused field by field (422), before any view reads it,
-    instead of failing in the database (a 500) on PostgreSQL only."""
+    the database cannot store is refused field by field (422), and a path value carrying them
+    is not found (404), before any view reads them, instead of failing in the database (a
+    500) on PostgreSQL only."""
+    if any(isinstance(v, str) and _unstorable(v) for v in (request.view_args or {}).values()):
+        raise NotFound()  # a path naming something with NUL in it names nothing we have
     bad = {
         name if not _unstorable(name) else "_": [str(_l("Có ký tự điều khiển không hợp lệ."))]
         for source in (request.args, request.form)
