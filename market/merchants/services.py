@@ -48,7 +48,11 @@ def stage_merchant(
     merchant: Merchant | None = None,
     now: datetime | None = None,
 ) -> Merchant:
-    """Create or update a merchant in the session (found by ``merchant`` or by phone)."""
+    """Create or update a merchant in the session (found by ``merchant`` or by phone).
+
+    Callers then call :func:`stage_assignment` (or use :func:`stage_holder`, which does both)
+    *before any flush*: the check of who may change a merchant's record reads what this
+    staged from the session's pending changes."""
     if merchant is None:
         merchant = db.session.scalar(select(Merchant).where(Merchant.phone == phone))
     elif merchant.phone != phone:
@@ -252,15 +256,24 @@ def verify_payee(actor: User, payee: PayeeAccount) -> PayeeAccount:
     return payee
 
 
+def stage_holder(actor: User | None, stall: Stall, **fields) -> tuple[Merchant, bool]:
+    """Name the stall's merchant by phone number (``fields`` as :func:`stage_merchant`): the
+    one path of the form, the API and the import. Returns the merchant and whether the stall
+    changed hands; raises :class:`InvalidInput` (nothing to keep: roll back) when ``actor``
+    may not bring this merchant here or change their record (docs/hardening.md)."""
+    merchant = stage_merchant(**fields)
+    if actor is not None:
+        _check_may_hold(actor, stall, merchant)  # before a flush forgets what was staged
+    db.session.flush()
+    return merchant, stage_assignment(actor, stall, merchant)
+
+
 def save_merchant(actor: User, stall: Stall, **fields) -> Merchant:
     """Create or update the merchant with this phone number and make them the stall's holder."""
     if not permissions.can_onboard(actor, stall.market):
         raise Forbidden()
     try:
-        merchant = stage_merchant(**fields)
-        _check_may_hold(actor, stall, merchant)  # before a flush forgets what was staged
-        db.session.flush()
-        stage_assignment(actor, stall, merchant)
+        merchant, _changed = stage_holder(actor, stall, **fields)
     except DomainError:
         db.session.rollback()  # nothing staged survives a refusal
         raise
