@@ -66,3 +66,17 @@ def test_nul_and_control_characters_are_refused_not_a_500(world, client, auth, m
     response = client.open(url, method=method, data=data)
     assert response.status_code == 422
     assert _state(world) == before
+
+
+@pytest.mark.parametrize("expected", ["²", "٣", "9" * 5000])
+def test_payee_form_with_a_hostile_expected_id_is_not_an_error(world, client, auth, expected):
+    auth.login("manager")
+    data = {
+        "bank_bin": "970436",
+        "account_number": "0011001234567",
+        "service": "account",
+        "holder_name": "NGUYEN THI HOA",
+        "expected_current_id": expected,
+    }
+    response = client.post("/markets/TN-A/stalls/A-01/payee", data=data)
+    assert response.status_code < 500

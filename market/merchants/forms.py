@@ -72,4 +72,7 @@ class PayeeForm(FlaskForm):
 
     def expected_id(self) -> int | None:
         raw = (self.expected_current_id.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        # Only compared with the current payee's id: anything but a database id matches none.
+        if raw.isascii() and raw.isdigit() and len(raw) <= 10:
+            return int(raw)
+        return None

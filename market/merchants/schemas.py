@@ -126,6 +126,7 @@ class PayeeInSchema(Schema):
     expected_current_id = fields.Integer(
         required=True,
         allow_none=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
         metadata={
             "description": "The id of the payee you saw as current (null if none): if it has "
             "changed since, the request is refused with 409 instead of overwriting it."
