@@ -128,9 +128,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from market.errors import refuse_unstorable_input
     from market.errors import register_errorhandlers as register
 
     register(app)
+    # Before any blueprint's hooks and views (the webhooks' own app reads JSON, checked by
+    # its schemas): characters no database column can hold never reach a query.
+    app.before_request(refuse_unstorable_input)
 
 
 CSP = "; ".join(

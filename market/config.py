@@ -140,6 +140,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "ACTIVATION_CODE_DAYS": _days(os.environ.get("MARKET_ACTIVATION_CODE_DAYS")),
         # Exports and other requests that hold a worker for long, per user (market.limits).
         "HEAVY_RATE_LIMIT": os.environ.get("MARKET_HEAVY_RATE_LIMIT", "10 per minute"),
+        # Wrong or revoked API tokens per address; past it the API answers 429.
+        "API_TOKEN_FAILURE_LIMIT": os.environ.get(
+            "MARKET_API_TOKEN_FAILURE_LIMIT", "20 per minute"
+        ),
         "PUBLIC_BASE_URL": os.environ.get("MARKET_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "PAGE_SIZE": 50,
         # How long a worker trusts the webhook secrets it read (market.payments.services).

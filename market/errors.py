@@ -6,6 +6,7 @@ user's language and the transaction is rolled back, so nothing changes.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Flask, Request, jsonify, render_template, request
@@ -126,3 +127,26 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _answer(500, str(_HTTP_MESSAGES[500]))
+
+
+def _unstorable(value: str) -> bool:
+    """NUL and other control characters (PostgreSQL cannot store NUL; nobody types the others),
+    and lone surrogates (no UTF-8 for them); tabs and line breaks are fine."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in value)
+
+
+def refuse_unstorable_input() -> None:
+    """Before every request of the main app: a query string or form field carrying characters
+    the database cannot store is refused field by field (422), and a path value carrying them
+    is not found (404), before any view reads them, instead of failing in the database (a
+    500) on PostgreSQL only."""
+    if any(isinstance(v, str) and _unstorable(v) for v in (request.view_args or {}).values()):
+        raise NotFound()  # a path naming something with NUL in it names nothing we have
+    bad = {
+        name if not _unstorable(name) else "_": [str(_l("Có ký tự điều khiển không hợp lệ."))]
+        for source in (request.args, request.form)
+        for name, value in source.items(multi=True)
+        if _unstorable(name) or _unstorable(value)
+    }
+    if bad:
+        raise InvalidInput(bad)

@@ -11,6 +11,10 @@ from market.extensions import db
 
 T = TypeVar("T")
 
+#: The highest page number anyone asks for: beyond it the offset alone could overflow the
+#: database's integers (a page far past the end is simply empty, as any page past the end).
+MAX_PAGE = 1_000_000
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -33,7 +37,7 @@ class Page(Generic[T]):
 
 
 def paginate(query: Select[Any], page: int, per_page: int) -> Page[Any]:
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)

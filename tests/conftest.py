@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_babel
@@ -308,6 +309,7 @@ class World:
                 username=name, full_name=name.title(), role=role, markets=markets, merchant=merchant
             )
             user.password_hash = HASH
+            user.activated_at = ACTIVATED  # logins in use, as after activation with a code
             db.session.add(user)
             self.users[name] = user
         db.session.flush()
@@ -340,6 +342,7 @@ def _hash() -> str:
 
 
 HASH = _hash()
+ACTIVATED = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture

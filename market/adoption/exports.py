@@ -9,14 +9,13 @@ market also per day and month).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 
+from market import spreadsheets
 from market.adoption.periods import VIETNAM
 from market.adoption.queries import MarketFigures, MarketReport, ProvinceReport, SeriesPoint
 
@@ -103,12 +102,7 @@ def province_table(report: ProvinceReport) -> list[list[Any]]:
 
 
 def to_csv(table: list[list[Any]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    for row in table:
-        writer.writerow(["" if v is None else v for v in row])
-    # A BOM so Excel opens the Vietnamese text as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheets.to_csv(table)
 
 
 def province_csv(report: ProvinceReport) -> bytes:
@@ -176,25 +170,7 @@ def _week_rows(report: ProvinceReport) -> list[list[Any]]:
 
 
 def to_xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    for title, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        for row in rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, datetime):
-                    cell.number_format = "dd/mm/yyyy hh:mm"
-                elif isinstance(value, date):
-                    cell.number_format = "dd/mm/yyyy"
-                cells.append(cell)
-            sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheets.to_xlsx(sheets)
 
 
 def province_xlsx(report: ProvinceReport) -> bytes:

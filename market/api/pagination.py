@@ -6,7 +6,7 @@ import functools
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from market.pagination import Page
+from market.pagination import MAX_PAGE, Page
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -20,7 +20,7 @@ class PageQuerySchema(Schema):
 
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, max=1_000_000),
+        validate=validate.Range(min=1, max=MAX_PAGE),
         metadata={"description": "Page number, from 1."},
     )
     per_page = fields.Integer(

@@ -6,6 +6,7 @@ Views hide other markets' objects (404); services refuse a change a user may not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from market.auth.models import User
@@ -36,6 +37,18 @@ def can_edit_market(user: User, market: Market) -> bool:
 def can_onboard(user: User, market: Market) -> bool:
     """Add and edit stalls and merchants, import files."""
     return can_view_market(user, market)
+
+
+def can_edit_merchant(user: User, held_market_ids: Iterable[int]) -> bool:
+    """A merchant's personal data (name, phone, tax code, consent) are shared by every
+    market where they hold a stall: only someone who may onboard in all of those markets
+    changes them (the province always). ``held_market_ids``: those markets (none for a
+    merchant who holds no stall). See docs/hardening.md."""
+    if user.role == "admin":
+        return True
+    return user.role in ("manager", "helper") and all(
+        _assigned(user, market_id) for market_id in held_market_ids
+    )
 
 
 def can_view_stall(user: User, stall: Stall) -> bool:

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from market import spreadsheets
 from market.auth import permissions
 from market.auth.models import User
 from market.auth.services import issue_activation_codes
@@ -501,36 +502,13 @@ def export_rows(market: Market) -> Iterable[list[str]]:
 
 
 def to_csv(rows: Iterable[list[str]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-    # A BOM so Excel opens the Vietnamese text as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheets.to_csv(rows)
 
 
 def to_xlsx(rows: Iterable[list[str]], *, title: str = "Danh sach sap") -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for index, _column in enumerate(HEADER, start=1):
-        # Text format keeps leading zeros of phone and account numbers.
-        sheet.column_dimensions[_column_letter(index)].number_format = "@"
-    for row in rows:
-        sheet.append(row)
-    guide = workbook.create_sheet("Huong dan")
-    for column in COLUMNS:
-        guide.append([column.key, str(column.label)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    # Every column as text: keeps leading zeros of phone and account numbers typed later.
+    guide = [[column.key, str(column.label)] for column in COLUMNS]
+    return spreadsheets.to_xlsx([(title, rows), ("Huong dan", guide)], text_columns=len(HEADER))
 
 
 def template_rows() -> list[list[str]]:

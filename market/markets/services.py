@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, InvalidInput
@@ -40,8 +41,56 @@ def create_market(
         launch_date=launch_date,
     )
     db.session.add(market)
+    db.session.flush()
+    audit.record(
+        "market.create",
+        actor=actor,
+        entity="market",
+        entity_id=market.id,
+        market_id=market.id,
+        new=_values(market, MARKET_FIELDS),
+    )
     commit_or_conflict()
     return market
+
+
+#: What the audit log keeps of a market and of a stall.
+MARKET_FIELDS = (
+    "code",
+    "name",
+    "district",
+    "commune",
+    "address",
+    "status",
+    "launch_date",
+    "fees_cashless_since",
+    "ecommerce_listed_since",
+    "ecommerce_note",
+)
+STALL_FIELDS = ("code", "zone", "category", "status")
+
+
+def _values(obj: object, names: tuple[str, ...]) -> dict:
+    def plain(value):
+        return value.isoformat() if isinstance(value, date) else value
+
+    return {name: plain(getattr(obj, name)) for name in names}
+
+
+def _audit_update(actor: User | None, action: str, entity: str, obj, market_id, before: dict):
+    """Record what changed between ``before`` and ``obj`` now (nothing if nothing did)."""
+    after = _values(obj, tuple(before))
+    changed = [name for name in before if before[name] != after[name]]
+    if changed:
+        audit.record(
+            action,
+            actor=actor,
+            entity=entity,
+            entity_id=obj.id,
+            market_id=market_id,
+            old={name: before[name] for name in changed},
+            new={name: after[name] for name in changed},
+        )
 
 
 def update_market(actor: User, market: Market, **fields) -> Market:
@@ -49,30 +98,71 @@ def update_market(actor: User, market: Market, **fields) -> Market:
         raise Forbidden()
     if "code" in fields and fields["code"] != market.code:
         raise InvalidInput({"code": [_("Mã chợ không thay đổi được sau khi tạo.")]})
+    before = _values(market, MARKET_FIELDS)
     for key, value in fields.items():
         setattr(market, key, value)
+    _audit_update(actor, "market.update", "market", market, market.id, before)
     commit_or_conflict()
     return market
 
 
-def stage_stall(market: Market, *, code: str, stall: Stall | None = None, **fields) -> Stall:
+def stage_stall(
+    market: Market,
+    *,
+    code: str,
+    stall: Stall | None = None,
+    actor: User | None = None,
+    **fields,
+) -> Stall:
+    """Create or change a stall in the session, audit-logged.
+
+    A stall's code is in the pay link printed on its sticker (``/pay/<market>/<code>``): once
+    a sticker has been printed the code never changes, so that link can never lead to another
+    stall's account (docs/hardening.md). Renumbering a printed stall is closing it and adding
+    a new one."""
+    if stall is not None and code != stall.code and stall.sticker_printed_at is not None:
+        raise InvalidInput(
+            {
+                "code": [
+                    _(
+                        "Mã sạp %(code)s đã in trên tem QR (đường dẫn thanh toán mang mã này) "
+                        "nên không đổi được. Nếu cần đánh số lại, hãy đóng sạp này và thêm sạp "
+                        "mới với mã mới.",
+                        code=stall.code,
+                    )
+                ]
+            }
+        )
     taken = db.session.scalar(
         select(Stall.id).where(Stall.market_id == market.id, Stall.code == code)
     )
     if taken is not None and (stall is None or taken != stall.id):
         raise InvalidInput({"code": [_("Chợ này đã có sạp mã “%(code)s”.", code=code)]})
+    before = None if stall is None else _values(stall, STALL_FIELDS)
     if stall is None:
         stall = Stall(market=market, code=code)
         db.session.add(stall)
     stall.code = code
     for key, value in fields.items():
         setattr(stall, key, value)
+    db.session.flush()
+    if before is None:
+        audit.record(
+            "stall.create",
+            actor=actor,
+            entity="stall",
+            entity_id=stall.id,
+            market_id=market.id,
+            new=_values(stall, STALL_FIELDS),
+        )
+    else:
+        _audit_update(actor, "stall.update", "stall", stall, market.id, before)
     return stall
 
 
 def save_stall(actor: User, market: Market, stall: Stall | None = None, **fields) -> Stall:
     if not permissions.can_onboard(actor, market):
         raise Forbidden()
-    stall = stage_stall(market, stall=stall, **fields)
+    stall = stage_stall(market, stall=stall, actor=actor, **fields)
     commit_or_conflict()
     return stall

@@ -30,6 +30,7 @@ from market.merchants import services as merchant_services
 from market.merchants.forms import BulkVerifyForm, MerchantForm, PayeeForm
 from market.merchants.models import PayeeAccount
 from market.merchants.services import current_payee
+from market.pagination import MAX_PAGE
 from market.vietqr import bank_by_bin
 
 bp = Blueprint("markets", __name__, url_prefix="/markets")
@@ -61,7 +62,8 @@ def form_errors_to_invalid(form) -> InvalidInput:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    """The ``page`` query parameter, 1 to MAX_PAGE (anything else: the nearest of them)."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.route("/")

@@ -14,7 +14,7 @@ from market.api.operations import COMMON_ERRORS, WRITE_ERRORS, operation
 from market.api.pagination import PageQuerySchema, page_of, page_schema
 from market.api.tokens import api_user
 from market.auth import permissions
-from market.errors import Conflict, InvalidInput, NotFound
+from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.api import payee_out, stall_or_404
 from market.markets.models import Stall
@@ -213,15 +213,31 @@ def verify_payee(code: str, stall_code: str, payee_id: int):
     summary="The VietQR payload of a stall's current payee",
     tag="qr",
     description="Without `amount` the static code printed on the sticker; with it a "
-    "dynamic code for one payment. Check `verified` before printing.",
+    "dynamic code for one payment. A payee not yet verified answers 409 (as the stickers and "
+    "the public QR do), unless a manager asks for `preview`.",
     query=QrPayloadQuerySchema,
     response=QrPayloadSchema,
     errors=(*COMMON_ERRORS, 409),
 )
 def qr_payload(code: str, stall_code: str, query: dict):
-    payee = services.current_payee(stall_or_404(api_user(), code, stall_code))
+    user = api_user()
+    stall = stall_or_404(user, code, stall_code)
+    payee = services.current_payee(stall)
     if payee is None:
         raise _no_payee()
+    if not payee.verified:
+        # Nothing unverified is ever printed or shown to pay into (market.payments.queries.
+        # payable_payee); a manager may preview it, explicitly, to check it before confirming.
+        if not query["preview"]:
+            raise Conflict(
+                _(
+                    "Sạp %(code)s chưa có tài khoản nhận tiền đã xác minh nên chưa nhận chuyển "
+                    "khoản.",
+                    code=stall.code,
+                )
+            )
+        if not permissions.can_verify_payee(user, stall.market):
+            raise Forbidden(_("Chỉ quản lý chợ mới được xem trước mã của tài khoản chưa xác minh."))
     amount, purpose = query["amount"], query["purpose"]
     try:
         payload = queries.payee_payload(payee, amount=amount, purpose=purpose)

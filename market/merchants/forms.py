@@ -73,7 +73,10 @@ class PayeeForm(FlaskForm):
 
     def expected_id(self) -> int | None:
         raw = (self.expected_current_id.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        # Only compared with the current payee's id: anything but a database id matches none.
+        if raw.isascii() and raw.isdigit() and len(raw) <= 10:
+            return int(raw)
+        return None
 
 
 class PayeeIdsField(Field):
@@ -83,7 +86,7 @@ class PayeeIdsField(Field):
         self.data = []
         for raw in valuelist:
             # Ids are 32-bit database integers: anything else names no account.
-            if not raw.isdigit() or not 0 < int(raw) < 2**31:
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) < 2**31:
                 raise ValueError(_("“%(v)s” không phải mã tài khoản.", v=raw[:20]))
             self.data.append(int(raw))
 

@@ -126,6 +126,7 @@ class PayeeInSchema(Schema):
     expected_current_id = fields.Integer(
         required=True,
         allow_none=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
         metadata={
             "description": "The id of the payee you saw as current (null if none): if it has "
             "changed since, the request is refused with 409 instead of overwriting it."
@@ -159,6 +160,14 @@ class QrPayloadQuerySchema(Schema):
         allow_none=True,
         validate=validate.Length(min=1, max=25),
         metadata={"description": "Transfer note, transliterated to ASCII."},
+    )
+    preview = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Managers only: return the payload of a payee not yet verified "
+            "(to check it before confirming). Without it such a payee answers 409, as the "
+            "stickers and the public QR do."
+        },
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -15,7 +16,7 @@ from market.auth import permissions
 from market.auth.models import User, user_markets, utcnow
 from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
-from market.markets.models import ImportBatch, Stall
+from market.markets.models import ImportBatch, Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 
 UNCHANGED = object()
@@ -49,7 +50,11 @@ def stage_merchant(
     merchant: Merchant | None = None,
     now: datetime | None = None,
 ) -> Merchant:
-    """Create or update a merchant in the session (found by ``merchant`` or by phone)."""
+    """Create or update a merchant in the session (found by ``merchant`` or by phone).
+
+    Callers then call :func:`stage_assignment` (or use :func:`stage_holder`, which does both)
+    *before any flush*: the check of who may change a merchant's record reads what this
+    staged from the session's pending changes."""
     if merchant is None:
         merchant = db.session.scalar(select(Merchant).where(Merchant.phone == phone))
     elif merchant.phone != phone:
@@ -72,8 +77,62 @@ def stage_merchant(
     return merchant
 
 
+#: The fields of a merchant that are their personal data (shared across markets).
+PERSONAL_FIELDS = ("full_name", "phone", "tax_code", "consent", "consent_at")
+
+
+def _check_may_hold(actor: User, stall: Stall, merchant: Merchant) -> None:
+    """Refuse to give ``stall`` to a merchant ``actor`` may not bring there, or to keep
+    changes to personal data ``actor`` may not make (see docs/hardening.md).
+
+    Every way of naming a stall's merchant (the form, the API, the import) ends here, after
+    :func:`stage_merchant` has staged the submitted personal data, so the check sees both the
+    record as stored and what this request would change in it."""
+    state = sa_inspect(merchant)
+    if state.transient or state.pending:
+        return  # a new merchant: nobody else's record
+    changed = any(state.attrs[name].history.has_changes() for name in PERSONAL_FIELDS)
+    with db.session.no_autoflush:
+        held = set(
+            db.session.scalars(
+                select(Stall.market_id).where(Stall.merchant_id == merchant.id).distinct()
+            )
+        )
+        markets = _markets(held)
+    if permissions.can_edit_merchant(actor, held):
+        return
+    if not any(permissions.can_onboard(actor, market) for market in markets):
+        # Known only in markets the actor does not work in: the same answer whatever the
+        # name, tax code or consent typed, so it tells nothing of the record.
+        message = _(
+            "Số điện thoại này đã được chợ khác đăng ký cho một tiểu thương. Để người này nhận "
+            "thêm sạp ở chợ của bạn, hãy nhờ quản trị viên của tỉnh gán sạp."
+        )
+    elif changed:
+        message = _(
+            "Tiểu thương này cũng có sạp ở chợ khác: chỉ quản trị viên của tỉnh mới sửa được "
+            "họ tên, số điện thoại, mã số thuế và sự đồng ý của họ. Hãy để nguyên các ô đó."
+        )
+    else:
+        return  # a merchant already of this market, brought unchanged to another stall
+    error = InvalidInput({"phone": [message]}, message)
+    error.field = "so_dien_thoai"
+    raise error
+
+
+def _markets(market_ids: set[int]) -> list[Market]:
+    if not market_ids:
+        return []
+    return list(db.session.scalars(select(Market).where(Market.id.in_(market_ids))))
+
+
 def stage_assignment(actor: User | None, stall: Stall, merchant: Merchant | None) -> bool:
-    """Give the stall to ``merchant`` (or nobody); audit-logged. True if it changed."""
+    """Give the stall to ``merchant`` (or nobody); audit-logged. True if it changed.
+
+    Refused (:class:`InvalidInput` on the phone) when ``actor`` may not bring this merchant
+    here or change their personal data as staged (:func:`_check_may_hold`)."""
+    if actor is not None and merchant is not None:
+        _check_may_hold(actor, stall, merchant)
     new_id = merchant.id if merchant is not None else None
     if stall.merchant_id == new_id:
         return False
@@ -425,13 +484,27 @@ def verify_payees(actor: User, payee_ids: list[int]) -> list[BulkOutcome]:
     return outcomes
 
 
+def stage_holder(actor: User | None, stall: Stall, **fields) -> tuple[Merchant, bool]:
+    """Name the stall's merchant by phone number (``fields`` as :func:`stage_merchant`): the
+    one path of the form, the API and the import. Returns the merchant and whether the stall
+    changed hands; raises :class:`InvalidInput` (nothing to keep: roll back) when ``actor``
+    may not bring this merchant here or change their record (docs/hardening.md)."""
+    merchant = stage_merchant(**fields)
+    if actor is not None:
+        _check_may_hold(actor, stall, merchant)  # before a flush forgets what was staged
+    db.session.flush()
+    return merchant, stage_assignment(actor, stall, merchant)
+
+
 def save_merchant(actor: User, stall: Stall, **fields) -> Merchant:
     """Create or update the merchant with this phone number and make them the stall's holder."""
     if not permissions.can_onboard(actor, stall.market):
         raise Forbidden()
-    merchant = stage_merchant(**fields)
-    db.session.flush()
-    stage_assignment(actor, stall, merchant)
+    try:
+        merchant, _changed = stage_holder(actor, stall, **fields)
+    except DomainError:
+        db.session.rollback()  # nothing staged survives a refusal
+        raise
     commit_or_conflict()
     return merchant
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     bindparam,
     case,
+    exists,
     func,
     literal_column,
     or_,
@@ -93,10 +94,14 @@ def integrations() -> dict[str, WebhookIntegration]:
 # trip instead of a read and then a write, and the rule lives in one place for both
 # databases. The rule, in order:
 #
-# 1. the newest collect order, created within ORDER_LOOKBACK, of a stall whose current payee
+# 0. a stall's paying account is its newest *verified* payee: the current one once verified;
+#    while a payee change awaits its second manager, the verified account it replaces (still
+#    printed on the sticker). An account not yet verified pays no stall: its money is held
+#    as "unmatched" for a person to review, never credited silently (docs/hardening.md);
+# 1. the newest collect order, created within ORDER_LOOKBACK, of a stall whose paying account
 #    is the notified account (or sub-account), whose reference appears in the content once
 #    both are squeezed (banks rewrite transfer descriptions: case, spaces and punctuation go);
-# 2. else the stall, if exactly one stall's current payee is that account;
+# 2. else the stall, if exactly one stall's paying account is that account;
 # 3. else (one account behind several stalls: a merchant with two stalls, or the same number
 #    at two banks) the one stall among them whose payee bank is the bank the provider names;
 # 4. else no stall: "unmatched", for a person to review. Outgoing transfers are "ignored".
@@ -120,13 +125,22 @@ def _match() -> Select:
     parameters of :func:`match_params`."""
     payee = PayeeAccount.__table__.c
     order = CollectOrder.__table__.c
+    newer = PayeeAccount.__table__.alias("newer")
+    # A stall's paying account is its newest verified one: the current payee once verified,
+    # and while a change waits for its second manager, the verified one still printed on the
+    # sticker. Money to the pending account matches nothing and waits in the review list.
     candidates = (
         select(payee.stall_id, payee.bank_bin)
         .where(
-            payee.is_current,
+            payee.verified_at.is_not(None),
             or_(
                 payee.account_number == bindparam("match_account", type_=String),
                 payee.account_number == bindparam("match_sub", type_=String),
+            ),
+            ~exists().where(
+                newer.c.stall_id == payee.stall_id,
+                newer.c.verified_at.is_not(None),
+                newer.c.id > payee.id,
             ),
         )
         .cte("payees")

@@ -33,6 +33,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_DIGITS = re.compile(r"-?[0-9]+")
 _PLAIN_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
@@ -52,8 +53,15 @@ class Transfer:
     transaction_at: datetime | None  # UTC
 
 
+#: The largest transfer a notification may carry, either way: ten trillion dong, far above
+#: any bank's limit, and far enough below the 64-bit columns (amounts, and the per-day sums
+#: of the rollups) that no signed notification can overflow them.
+MAX_DONG = 10**13
+
+
 class Dong(fields.Field):
-    """A whole number of dong: a JSON integer, an integral float or a string of digits."""
+    """A whole number of dong: a JSON integer, an integral float or a string of digits, at
+    most :data:`MAX_DONG` either way."""
 
     default_error_messages = {"invalid": "Not a whole number of dong."}  # noqa: RUF012
 
@@ -61,12 +69,16 @@ class Dong(fields.Field):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        raise self.make_error("invalid")
+            amount = value
+        elif isinstance(value, float) and value.is_integer():
+            amount = int(value)
+        elif isinstance(value, str) and len(value) <= 40 and _DIGITS.fullmatch(value.strip()):
+            amount = int(value.strip())
+        else:
+            raise self.make_error("invalid")
+        if abs(amount) > MAX_DONG:
+            raise self.make_error("invalid")
+        return amount
 
 
 class EventId(fields.Field):

@@ -40,7 +40,7 @@ def parse_amount(raw: str | None) -> int:
     text = _CURRENCY.sub("", (raw or "").strip())
     if not text:
         raise ValueError(_("Vui lòng nhập số tiền."))
-    if not _AMOUNT.fullmatch(text):
+    if len(text) > 20 or not text.isascii() or not _AMOUNT.fullmatch(text):
         raise ValueError(
             _("Số tiền “%(value)s” không hợp lệ. Hãy nhập số đồng nguyên, ví dụ 25.000.", value=raw)
         )

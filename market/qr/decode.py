@@ -14,6 +14,7 @@ market.qr.errors.UnreadableImage: not an image we can read (JPEG, PNG, WebP, GIF
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from collections.abc import Iterable
 
@@ -32,12 +33,21 @@ __all__ = [
 
 #: Pillow formats an upload may be in (the JPEG reader also opens phones' multi-picture MPO).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-#: Larger JPEGs are refused (a 200 MP phone photo fits); libjpeg decodes them at 1/2..1/8 size.
+#: Larger baseline JPEGs are refused (a 200 MP phone photo, 16320 x 12240, fits): libjpeg
+#: decodes them straight at 1/2..1/8 size (``draft``), so memory follows the reduced size.
 MAX_IMAGE_PIXELS = 210_000_000
-#: Other formats are decoded at full size first, so they get a tighter limit.
-MAX_FULL_DECODE_PIXELS = 50_000_000
+#: Every other image (PNG, WebP, GIF, BMP, TIFF, and progressive JPEGs, whose decoder keeps
+#: the whole image's coefficients) is decoded at full size before it is reduced: at most
+#: this many pixels (6000 x 4000; a 12 MP phone photo saved as PNG or WebP fits), which is
+#: at most 4 bytes a pixel, ~96 MB, while it is decoded.
+MAX_FULL_DECODE_PIXELS = 24_000_000
 #: Photos are scaled down so that their longer side is at most this many pixels.
 WORKING_SIDE = 2048
+
+# Pillow refuses images above twice its own global limit (179 MP by default) as "decompression
+# bombs" before we can look at them; ours are checked below, for every format, before any
+# pixel is decoded. Opening (headers only) happens with Pillow's check set to our ceiling.
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 _QR = zxingcpp.BarcodeFormat.QRCode
 
@@ -60,19 +70,20 @@ def decode_image(data: bytes) -> list[str]:
 
 
 def _open(data: bytes) -> Image.Image:
+    """The image in ``data``, decoded within the limits above (checked from its header, before
+    any pixel is decoded); a JPEG decoded already reduced towards ``WORKING_SIDE``."""
     if not isinstance(data, bytes | bytearray | memoryview) or not data:
         raise UnreadableImage("no image data")
     Image.init()  # register every Pillow reader, so ``formats=`` knows WEBP and TIFF
     try:
-        with warnings.catch_warnings():
-            # We apply our own pixel limit below; Pillow's warning would only be noise.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        image = _open_header(data)
         width, height = image.size
-        is_jpeg = image.format in ("JPEG", "MPO")
-        if width * height > (MAX_IMAGE_PIXELS if is_jpeg else MAX_FULL_DECODE_PIXELS):
+        progressive = "progressive" in image.info or "progression" in image.info
+        reduced_by_decoder = image.format in ("JPEG", "MPO") and not progressive
+        limit = MAX_IMAGE_PIXELS if reduced_by_decoder else MAX_FULL_DECODE_PIXELS
+        if width * height > limit:
             raise UnreadableImage(f"image is too large ({width}x{height} pixels)")
-        if is_jpeg:
+        if image.format in ("JPEG", "MPO"):
             # Let libjpeg decode at 1/2, 1/4 or 1/8 size straight away: faster, less memory.
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))
         image.load()
@@ -80,15 +91,42 @@ def _open(data: bytes) -> Image.Image:
         raise UnreadableImage(
             "not an image we can read (JPEG, PNG, WebP, GIF, BMP or TIFF)"
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise UnreadableImage(f"image file is damaged or truncated ({exc})") from exc
     return image
 
 
+def _open_header(data: bytes) -> Image.Image:
+    with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
+        # Our limits are checked by the caller; Pillow's warning would only be noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+        try:
+            return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+#: Modes ``Image.reduce`` works on directly.
+_REDUCIBLE = ("L", "LA", "RGB", "RGBA", "I", "F")
+
+
 def _working_copy(image: Image.Image) -> Image.Image:
-    """Upright, grayscale, at most ``WORKING_SIDE`` pixels on the longer side."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    """Upright, grayscale, at most ``WORKING_SIDE`` pixels on the longer side.
+
+    A large image is first reduced by a whole factor (``Image.reduce``, a box filter), so
+    every later step (orientation, transparency, grey) works on the small copy."""
+    transpose = image.getexif().get(0x0112)  # EXIF orientation, read before reducing
+    factor = max(image.size) // WORKING_SIDE
+    if factor >= 2:
+        if image.mode not in _REDUCIBLE:
+            image = image.convert("RGBA" if _has_alpha(image) else "L")
+        image = image.reduce(factor)
+    if transpose:
+        image.getexif()[0x0112] = transpose
+        image = ImageOps.exif_transpose(image)
+    if _has_alpha(image):
         # A transparent background counts as white paper, not as black.
         background = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(background, image.convert("RGBA"))
@@ -96,6 +134,12 @@ def _working_copy(image: Image.Image) -> Image.Image:
     if max(gray.size) > WORKING_SIDE:
         gray.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return gray
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
 
 
 def _read(

@@ -36,6 +36,7 @@ __all__ = [
     "QR_QUIET_ZONE",
     "SIZES",
     "StickerInfo",
+    "printable_text",
     "qr_placement",
     "render_sticker_pdf",
     "sticker_origins",
@@ -63,6 +64,31 @@ _BANK_BASELINE = 116.5
 _WARNING_BOX = (119.0, 132.0)
 _FOOTER_BASELINE = 136.5
 _URL_BASELINE = 141.0
+
+
+def printable_text(text: str, fallback: str = "?") -> str:
+    """``text`` as the sticker fonts can print it: a character they lack is replaced by its
+    compatibility decomposition where the fonts have that (a full-width letter by the
+    letter), else dropped; spaces are collapsed, and ``fallback`` stands for nothing left.
+
+    >>> printable_text("Chợ Đồng Quang")
+    'Chợ Đồng Quang'
+    >>> printable_text("Chợ 🍉 Ｔúc Duyên 市")
+    'Chợ Túc Duyên'
+    >>> printable_text("市場", fallback="TN-A")
+    'TN-A'
+    """
+    regular, bold = font_metrics(REGULAR).glyphs, font_metrics(BOLD).glyphs
+    kept = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch in regular and ch in bold:
+            kept.append(ch)
+            continue
+        for part in unicodedata.normalize("NFKC", ch):
+            if part in regular and part in bold:
+                kept.append(part)
+    printable = " ".join("".join(kept).split())
+    return printable or fallback
 
 
 @dataclass(frozen=True, slots=True)

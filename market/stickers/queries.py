@@ -14,6 +14,7 @@ from market.merchants.models import PayeeAccount
 from market.merchants.queries import payee_payload
 from market.merchants.services import current_payee
 from market.qr import StickerInfo
+from market.qr.stickers import printable_text
 from market.vietqr import bank_by_bin
 
 
@@ -76,13 +77,15 @@ def stall_payload(
 
 def sticker_info(market: Market, stall: Stall, payee: PayeeAccount, base_url: str) -> StickerInfo:
     bank = bank_by_bin(payee.bank_bin)
+    # Names are typed by people (and imported): a character the sticker fonts lack (an
+    # emoji, a CJK character) is left out rather than failing the whole print run.
     return StickerInfo(
         payload=payee_payload(payee),
-        holder_name=payee.holder_name,
-        bank_short_name=bank.short_name if bank else payee.bank_bin,
+        holder_name=printable_text(payee.holder_name),
+        bank_short_name=printable_text(bank.short_name if bank else payee.bank_bin),
         account_number=payee.account_number,
-        market_name=market.name,
-        stall_code=stall.code,
+        market_name=printable_text(market.name, fallback=printable_text(market.code)),
+        stall_code=printable_text(stall.code),
         pay_url=f"{base_url.rstrip('/')}/pay/{market.code}/{stall.code}",
     )
 

@@ -39,7 +39,9 @@ def parse_amount(raw: str | None) -> int | None:
     if raw is None or not raw.strip():
         return None
     text = re.sub(r"[\s.,]", "", raw.strip().removesuffix("đ").removesuffix("₫"))
-    if not text.isdigit() or int(text) < 1 or int(text) > NAPAS_LIMIT:
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not (
+        1 <= int(text) <= NAPAS_LIMIT
+    ):
         raise InvalidInput(
             {"amount": [_("Số tiền “%(v)s” phải là số đồng nguyên từ 1 đến 500.000.000.", v=raw)]}
         )
