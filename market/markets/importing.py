@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from xml.parsers import expat
 
 from flask_babel import force_locale
@@ -511,7 +512,8 @@ def _number_text(raw: str) -> str:
     except ValueError:
         return raw
     if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+        # The shortest decimal that is this float: the digits Excel shows, zeros after.
+        return str(int(Decimal(repr(value))))
     return str(value)
 
 
@@ -789,13 +791,19 @@ class Applied:
 
 
 def apply_upload(
-    actor: User, market: Market, batch_id: int, *, now: datetime | None = None
+    actor: User,
+    market: Market,
+    batch_id: int,
+    *,
+    sha256: str | None = None,
+    now: datetime | None = None,
 ) -> Applied:
     """Apply a stored upload: the import, the upload marked applied and its content dropped,
-    in one transaction, so an upload is applied once or not at all."""
+    in one transaction, so an upload is applied once or not at all. ``sha256``, when given, is
+    the checksum of the file the person was shown (an id alone may have been reused)."""
     _authorize(actor, market)
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.market_id != market.id:
+    if batch is None or batch.market_id != market.id or sha256 not in (None, batch.sha256):
         raise NotFound()
     now = now or utcnow()
     try:

@@ -389,7 +389,9 @@ def apply_import(code: str, batch_id: int):
     market = market_or_404(code)
     if not permissions.can_onboard(current_user, market):
         abort(403)
-    applied = importing.apply_upload(current_user, market, batch_id)
+    applied = importing.apply_upload(
+        current_user, market, batch_id, sha256=request.form.get("sha256") or None
+    )
     batch, report = applied.batch, applied.report
     if applied.already:
         flash(
