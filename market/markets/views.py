@@ -380,7 +380,12 @@ def import_file(code: str):
         )
     status = 422 if form.errors else 200
     return render_template(
-        "markets/import.html", market=market, form=form, columns=importing.COLUMNS
+        "markets/import.html",
+        market=market,
+        form=form,
+        columns=importing.COLUMNS,
+        max_rows=importing.MAX_ROWS,
+        max_mb=importing.MAX_FILE_BYTES // 2**20,
     ), status
 
 
