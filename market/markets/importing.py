@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -243,24 +244,29 @@ def _xlsx_rows(content: bytes) -> Iterable[tuple[int, list[str]]]:
     """The first sheet's rows, read as a stream with every bound checked as it goes
     (openpyxl holds whole rows and the whole shared-strings table, whatever their size)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise _unreadable_xlsx(exc) from exc
-    with archive:
-        reader = _XlsxReader(archive)
-        try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            reader = _XlsxReader(archive)
             sheet = reader.first_sheet()
             reader.read_shared_strings()
             yield from reader.rows(sheet)
-        except (
-            KeyError,
-            IndexError,
-            zipfile.BadZipFile,
-            EOFError,
-            ValueError,
-            expat.ExpatError,
-        ) as exc:
-            raise _unreadable_xlsx(exc) from exc
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_xlsx(exc) from exc
+
+
+# What zipfile, zlib and expat raise for a broken or unsupported file (an encrypted part
+# raises RuntimeError, an unknown compression NotImplementedError).
+_BROKEN_XLSX = (
+    KeyError,
+    IndexError,
+    ValueError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    expat.ExpatError,
+)
 
 
 def _unreadable_xlsx(exc: Exception) -> ImportFileError:
@@ -950,7 +956,6 @@ def _stage_plans(
                 insert(Merchant.__table__).returning(
                     Merchant.__table__.c.id,
                     Merchant.__table__.c.phone,
-                    sort_by_parameter_order=True,
                 ),
                 list(new_merchants.values()),
             )
@@ -994,9 +999,7 @@ def _stage_plans(
     stall_ids = {code: s.id for code, s in stalls.items()}
     if new_stalls:
         created = db.session.execute(
-            insert(Stall.__table__).returning(
-                Stall.__table__.c.id, Stall.__table__.c.code, sort_by_parameter_order=True
-            ),
+            insert(Stall.__table__).returning(Stall.__table__.c.id, Stall.__table__.c.code),
             new_stalls,
         )
         stall_ids.update((code, stall_id) for stall_id, code in created)

@@ -176,14 +176,13 @@ def stage_payees(
         }
         for stall_id, _current, fields in changes
     ]
-    ids = list(
-        db.session.scalars(
-            insert(PayeeAccount.__table__).returning(
-                PayeeAccount.__table__.c.id, sort_by_parameter_order=True
-            ),
-            rows,
-        )
+    # Rows come back in any order (asking for the parameters' order makes SQLite insert one
+    # row per statement): match them by stall, which has one new payee here.
+    table = PayeeAccount.__table__
+    by_stall = dict(
+        db.session.execute(insert(table).returning(table.c.stall_id, table.c.id), rows).all()
     )
+    ids = [by_stall[row["stall_id"]] for row in rows]
     audit.record_many(
         "payee.set",
         actor=actor,

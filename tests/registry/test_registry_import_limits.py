@@ -4,6 +4,7 @@ transaction per use case, and stored uploads capped and cleaned."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import subprocess
@@ -86,6 +87,24 @@ def test_an_xlsx_that_unpacks_past_the_limit_is_refused():
     content = xlsx([inline_row(1, ["ma_sap"])], [b"<si><t>" + b"x" * 999 + b"</t></si>"] * 70_000)
     with pytest.raises(importing.ImportFileError, match="giải nén ra quá 64 MB"):
         importing.read_table("big.xlsx", content)
+
+
+def test_a_damaged_xlsx_is_refused_never_a_crash(app):
+    good = _small_xlsx()
+    for offset in range(30, len(good), max(1, len(good) // 60)):
+        damaged = bytearray(good)
+        damaged[offset : offset + 4] = b"\xff\x00\x13\x37"
+        with contextlib.suppress(importing.ImportFileError):
+            importing.read_table("damaged.xlsx", bytes(damaged))
+
+
+def _small_xlsx() -> bytes:
+    workbook = Workbook()
+    workbook.active.append(HEADER.split(","))
+    workbook.active.append(["A-1", "Khu A"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 _MEASURE = """
