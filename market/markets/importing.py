@@ -883,6 +883,7 @@ def _stage_file(
     table = read_table(filename, content)
     report = ImportReport(rows=len(table))
     plans, report.errors = _check_file(table)
+    del table  # the plans hold what is needed, in fewer bytes
     try:
         _stage_plans(actor, market, plans, report)
         db.session.flush()
@@ -951,20 +952,50 @@ def _stage_plans(
                 "created_at": now,
             }
         merchant_ids = {phone: m.id for phone, m in merchants.items()}
-        if new_merchants:
+        new_merchant_ids: list[int] = []
+        values = list(new_merchants.values())
+        del new_merchants
+        for start in range(0, len(values), _STAGE_CHUNK):
             created = db.session.execute(
                 insert(Merchant.__table__).returning(
-                    Merchant.__table__.c.id,
-                    Merchant.__table__.c.phone,
+                    Merchant.__table__.c.id, Merchant.__table__.c.phone
                 ),
-                list(new_merchants.values()),
+                values[start : start + _STAGE_CHUNK],
             )
-            merchant_ids.update((phone, merchant_id) for merchant_id, phone in created)
-        # From here every merchant of the file has an id; the new ones are new_merchants.
+            for merchant_id, phone in created:
+                merchant_ids[phone] = merchant_id
+                new_merchant_ids.append(merchant_id)
+        del values
+    # From here every merchant of the file has an id (merchant_ids, by phone), and
+    # new_merchant_ids are those this import created.
 
-        # Stalls, each with its merchant.
-        new_stalls: list[dict] = []
-        assignments: list[tuple[str, int | None, int, str]] = []  # code, old, new, name
+    # Stalls with their merchant, then payees, a chunk of rows at a time: what is kept for
+    # the whole file is ids, so memory does not grow with the rows' statements.
+    stall_ids = {code: s.id for code, s in stalls.items()}
+    for start in range(0, len(plans), _STAGE_CHUNK):
+        chunk = plans[start : start + _STAGE_CHUNK]
+        _stage_stalls(actor, market, chunk, stalls, stall_ids, merchant_ids, changed, report, now)
+        _stage_payees(actor, market, chunk, stalls, stall_ids, currents, changed, report)
+    report.unchanged = len(plans) - len(changed)
+
+
+_STAGE_CHUNK = 2000
+
+
+def _stage_stalls(
+    actor: User | None,
+    market: Market,
+    plans: list[RowPlan],
+    stalls: dict[str, Stall],
+    stall_ids: dict[str, int],
+    merchant_ids: dict[str, int],
+    changed: set[int],
+    report: ImportReport,
+    now: datetime,
+) -> None:
+    new_stalls: list[dict] = []
+    assignments: list[tuple[str, int | None, int, str]] = []  # code, old, new, name
+    with db.session.no_autoflush:
         for plan in plans:
             stall = stalls.get(plan.code)
             merchant_id = merchant_ids[plan.merchant["phone"]] if plan.merchant else None
@@ -996,7 +1027,6 @@ def _stage_plans(
                 report.assignments += 1
                 changed.add(plan.line)
     db.session.flush()
-    stall_ids = {code: s.id for code, s in stalls.items()}
     if new_stalls:
         created = db.session.execute(
             insert(Stall.__table__).returning(Stall.__table__.c.id, Stall.__table__.c.code),
@@ -1014,7 +1044,18 @@ def _stage_plans(
         ],
     )
 
-    # Payees: the import creates them through stage_payees, all in one go.
+
+def _stage_payees(
+    actor: User | None,
+    market: Market,
+    plans: list[RowPlan],
+    stalls: dict[str, Stall],
+    stall_ids: dict[str, int],
+    currents: dict[int, PayeeAccount],
+    changed: set[int],
+    report: ImportReport,
+) -> None:
+    """The import creates payees through stage_payees, a chunk of rows in one go."""
     payee_changes: list[tuple[int, PayeeAccount | None, dict]] = []
     for plan in plans:
         if not plan.payee:
@@ -1049,10 +1090,8 @@ def _stage_plans(
         payee_changes.append((stall_ids[plan.code], current, plan.payee))
         report.payees_set += 1
         changed.add(plan.line)
-    if report.errors:
-        return  # nothing will be written: no need to stage the payees
-    stage_payees(actor, market, payee_changes)
-    report.unchanged = len(plans) - len(changed)
+    if not report.errors:  # with an error nothing will be written: no need to stage them
+        stage_payees(actor, market, payee_changes)
 
 
 # --- export and template --------------------------------------------------------------------

@@ -368,3 +368,19 @@ def test_a_confirmation_applies_only_the_file_it_was_shown_for(world):
     with pytest.raises(NotFound):
         importing.apply_upload(manager, world.market_a, second.id, sha256=sha)
     assert db.session.get(ImportBatch, second.id).applied_at is None
+
+
+def test_staging_in_chunks_gives_the_same_result(world, monkeypatch):
+    monkeypatch.setattr(importing, "_STAGE_CHUNK", 1)
+    manager = world.users["manager"]
+    report = importing.run_import(manager, world.market_a, "s.csv", GOOD.encode(), dry_run=False)
+    assert report.applied, report.errors
+    assert (report.stalls_created, report.merchants_created, report.payees_set) == (3, 1, 2)
+    assert (report.assignments, report.unchanged) == (2, 1)
+    lan = db.session.scalar(select(Merchant).where(Merchant.phone == "0912000001"))
+    codes = db.session.scalars(select(Stall.code).where(Stall.merchant_id == lan.id)).all()
+    assert sorted(codes) == ["C-01", "C-02"]
+    entries = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert entries.count("stall.assign") == 2 and entries.count("payee.set") == 2
+    again = importing.run_import(manager, world.market_a, "s.csv", GOOD.encode(), dry_run=False)
+    assert again.unchanged == 4
