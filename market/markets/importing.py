@@ -14,7 +14,7 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -135,6 +135,11 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]
 
     Text that was a number cell in the spreadsheet comes as ``NumberText``.
     """
+    return list(iter_table(filename, content))
+
+
+def iter_table(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    """``read_table`` one row at a time (the import checks each row as it is read)."""
     name = filename.lower()
     if len(content) > MAX_FILE_BYTES:
         raise ImportFileError(
@@ -151,19 +156,19 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]
     except StopIteration:
         raise ImportFileError(_("Tệp trống.")) from None
     keys = _header_keys(header)
-    table = []
+    count = 0
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
-        if len(table) >= MAX_ROWS:
+        if count >= MAX_ROWS:
             raise ImportFileError(_("Tệp có quá %(n)s dòng.", n=MAX_ROWS))
+        count += 1
         row = {}
         for i, key in keys.items():
             cell = cells[i] if i < len(cells) else ""
             text = cell.strip()
             row[key] = NumberText(text) if isinstance(cell, NumberText) else text
-        table.append((line, row))
-    return table
+        yield line, row
 
 
 def _header_keys(header: tuple[int, list[str]]) -> dict[int, str]:
@@ -685,13 +690,16 @@ def check_row(
     return RowPlan(line, code, stall, merchant, payee), []
 
 
-def _check_file(table: list[tuple[int, dict[str, str]]]) -> tuple[list[RowPlan], list[RowError]]:
+def _check_file(
+    table: Iterable[tuple[int, dict[str, str]]], report: ImportReport
+) -> tuple[list[RowPlan], list[RowError]]:
     plans: list[RowPlan] = []
     errors: list[RowError] = []
     seen_codes: dict[str, int] = {}
     names_by_phone: dict[str, tuple[int, str]] = {}
     labels = (_Labels(GOODS_CATEGORIES), _Labels(STALL_STATUS_LABELS))
     for line, row in table:
+        report.rows += 1
         plan, row_errors = check_row(line, row, labels)
         errors.extend(row_errors)
         if plan is None:
@@ -880,10 +888,9 @@ def _stage_file(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Read, check and stage a file in the session; the caller commits or rolls back."""
-    table = read_table(filename, content)
-    report = ImportReport(rows=len(table))
-    plans, report.errors = _check_file(table)
-    del table  # the plans hold what is needed, in fewer bytes
+    report = ImportReport()
+    # Each row is checked as it is read: the file's rows are never all held at once.
+    plans, report.errors = _check_file(iter_table(filename, content), report)
     try:
         _stage_plans(actor, market, plans, report)
         db.session.flush()
