@@ -400,59 +400,76 @@ class _XlsxReader:
         _drain(self._parse(name, parser, []))
 
     def rows(self, name: str) -> Iterable[tuple[int, list[str]]]:
+        # Called for every tag of every cell: plain locals and cached lookups, no helpers.
         parser = self._parser()
         ready: list[tuple[int, list[str]]] = []
         shared = self.shared
         row: dict[int, str] = {}
-        state = {"line": 0, "lines": 0, "column": -1, "type": None, "text": None, "ignored": 0}
         parts: list[str] = []
+        local_names: dict[str, str] = {}
+        columns: dict[str, int] = {}
+        line = lines = length = ignored = 0
+        column = -1
+        kind = "n"
+        collecting = False
 
         def start(tag: str, attrs: dict[str, str]) -> None:
-            local = _local(tag)
+            nonlocal line, lines, column, kind, collecting, length, ignored
+            local = local_names.get(tag) or local_names.setdefault(tag, _local(tag))
             if local == "c":
                 self.cells += 1
                 if self.cells > MAX_CELLS:
                     raise ImportFileError(_("Tệp có quá nhiều ô (hơn %(n)s).", n=MAX_CELLS))
                 ref = attrs.get("r")
-                column = _column_index(ref) if ref else state["column"] + 1
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    index = columns.get(letters)
+                    if index is None:
+                        index = columns.setdefault(letters, _column_index(letters))
+                    column = index
+                else:
+                    column += 1
                 if column >= MAX_COLUMNS:
-                    raise _too_many_columns(state["line"])
-                state["column"] = column
-                state["type"] = attrs.get("t", "n")
+                    raise _too_many_columns(line)
+                kind = attrs.get("t", "n")
                 parts.clear()
-                state["text"] = None
-            elif local in ("v", "t") and not state["ignored"]:
-                state["text"] = parts
+                length = 0
+                collecting = False
+            elif local == "v" or local == "t":
+                collecting = not ignored
             elif local == "rPh":
-                state["ignored"] += 1
+                ignored += 1
             elif local == "row":
-                state["lines"] += 1
-                if state["lines"] > MAX_LINES:
+                lines += 1
+                if lines > MAX_LINES:
                     raise _too_many_lines()
                 ref = attrs.get("r")
-                state["line"] = int(ref) if ref and ref.isdigit() else state["line"] + 1
-                state["column"] = -1
+                line = int(ref) if ref and ref.isdigit() else line + 1
+                column = -1
                 row.clear()
 
         def end(tag: str) -> None:
-            local = _local(tag)
-            if local in ("v", "t"):
-                state["text"] = None
+            nonlocal collecting, ignored
+            local = local_names.get(tag) or local_names.setdefault(tag, _local(tag))
+            if local == "c":
+                row[column] = _cell_value(kind, "".join(parts), shared)
+            elif local == "v" or local == "t":
+                collecting = False
             elif local == "rPh":
-                state["ignored"] -= 1
-            elif local == "c":
-                row[state["column"]] = _cell_value(state["type"], "".join(parts), shared)
+                ignored -= 1
             elif local == "row" and row:
                 cells = [""] * (max(row) + 1)
                 for index, value in row.items():
                     cells[index] = value
-                ready.append((state["line"], cells))
+                ready.append((line, cells))
 
         def text(data: str) -> None:
-            if state["text"] is not None:
+            nonlocal length
+            if collecting:
                 parts.append(data)
-                if sum(map(len, parts)) > MAX_CELL_CHARS:
-                    raise _cell_too_long(state["line"])
+                length += len(data)
+                if length > MAX_CELL_CHARS:
+                    raise _cell_too_long(line)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
