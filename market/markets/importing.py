@@ -980,11 +980,14 @@ def _stage_plans(
         values = list(new_merchants.values())
         del new_merchants
         for start in range(0, len(values), _STAGE_CHUNK):
+            chunk = values[start : start + _STAGE_CHUNK]
+            db.session.execute(insert(Merchant.__table__), chunk)
+            # Ids read back by phone: a plain executemany, parsed once, is cheaper than
+            # RETURNING, which makes one long multi-row statement per thousand rows.
             created = db.session.execute(
-                insert(Merchant.__table__).returning(
-                    Merchant.__table__.c.id, Merchant.__table__.c.phone
-                ),
-                values[start : start + _STAGE_CHUNK],
+                select(Merchant.id, Merchant.phone).where(
+                    Merchant.phone.in_([row["phone"] for row in chunk])
+                )
             )
             for merchant_id, phone in created:
                 merchant_ids[phone] = merchant_id
@@ -1052,9 +1055,11 @@ def _stage_stalls(
                 changed.add(plan.line)
     db.session.flush()
     if new_stalls:
+        db.session.execute(insert(Stall.__table__), new_stalls)
         created = db.session.execute(
-            insert(Stall.__table__).returning(Stall.__table__.c.id, Stall.__table__.c.code),
-            new_stalls,
+            select(Stall.id, Stall.code).where(
+                Stall.market_id == market.id, Stall.code.in_([row["code"] for row in new_stalls])
+            )
         )
         stall_ids.update((code, stall_id) for stall_id, code in created)
     audit.record_many(

@@ -176,11 +176,17 @@ def stage_payees(
         }
         for stall_id, _current, fields in changes
     ]
-    # Rows come back in any order (asking for the parameters' order makes SQLite insert one
-    # row per statement): match them by stall, which has one new payee here.
-    table = PayeeAccount.__table__
+    # A plain executemany (parsed once), then the ids read back by stall: each stall has one
+    # current payee. (RETURNING makes one long multi-row statement per thousand rows, which
+    # psycopg parses in Python; in the parameters' order, SQLite inserts a row per statement.)
+    db.session.execute(insert(PayeeAccount.__table__), rows)
     by_stall = dict(
-        db.session.execute(insert(table).returning(table.c.stall_id, table.c.id), rows).all()
+        db.session.execute(
+            select(PayeeAccount.stall_id, PayeeAccount.id).where(
+                PayeeAccount.stall_id.in_([row["stall_id"] for row in rows]),
+                PayeeAccount.is_current,
+            )
+        ).all()
     )
     ids = [by_stall[row["stall_id"]] for row in rows]
     audit.record_many(
