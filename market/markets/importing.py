@@ -927,9 +927,13 @@ def _stage_plans(
 ) -> None:
     """Stage every row: merchants, stalls (with their merchant), then payees.
 
-    What is already there is read up front, one query per kind, and changed through the ORM;
-    new rows and their audit entries go in as one INSERT per kind (20,000 rows through the
-    ORM's unit of work cost ~30 s, more than a worker's timeout: bench/bench_import.py).
+    What is already there is read up front, one query per kind, and changed through the ORM
+    and the merchants' services. New rows and their audit entries go in as one executemany
+    per kind and chunk: 20,000 rows through the ORM's unit of work cost ~35 s, past a
+    worker's timeout (bench/bench_import.py). What this gives up: new merchants and the
+    assignment of stalls are written here, not by ``stage_merchant``/``stage_assignment``,
+    so their rules (``consent_at``, the ``stall.assign`` audit entry) are repeated below;
+    payees still go through ``stage_payees``.
     """
     now = utcnow()
     stalls = {
