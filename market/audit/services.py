@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from sqlalchemy import insert
 
 from market.audit.models import AuditLog
 from market.auth.models import User
@@ -30,3 +33,29 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_many(
+    action: str,
+    *,
+    actor: User | None,
+    entity: str,
+    market_id: int | None,
+    changes: Iterable[tuple[int | None, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """Entries of one action in one statement, ``changes`` as (entity_id, old, new): the bulk
+    import writes thousands at once."""
+    rows = [
+        {
+            "action": action,
+            "actor_id": actor.id if actor else None,
+            "entity": entity,
+            "entity_id": entity_id,
+            "market_id": market_id,
+            "old": old,
+            "new": new,
+        }
+        for entity_id, old, new in changes
+    ]
+    if rows:
+        db.session.execute(insert(AuditLog.__table__), rows)

@@ -10,27 +10,34 @@ cells keep what is already there.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Callable, Iterable
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from xml.parsers import expat
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from market import spreadsheets
+from market.audit import services as audit
 from market.auth import permissions
-from market.auth.models import User
+from market.auth.models import User, utcnow
 from market.auth.services import issue_activation_codes
-from market.errors import DomainError, Forbidden
+from market.errors import DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.markets.forms import STALL_STATUS_LABELS, normalize_code
 from market.markets.models import GOODS_CATEGORIES, ImportBatch, Market, Stall
 from market.merchants import values
-from market.merchants.models import Merchant
-from market.merchants.services import current_payee, stage_assignment, stage_merchant, stage_payee
+from market.merchants.models import Merchant, PayeeAccount
+from market.merchants.services import check_may_hold, stage_merchant, stage_payees
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ COLUMNS = (
 )
 HEADER = [c.key for c in COLUMNS]
 MAX_ROWS = 20_000
+# Uploads waiting for confirmation: how long, and how many per market.
+UPLOAD_KEEP = timedelta(days=2)
+MAX_PENDING_UPLOADS = 10
 
 _YES = {"1", "x", "co", "có", "yes", "y", "true", "dong y", "đồng ý"}
 _NO = {"", "0", "khong", "không", "no", "n", "false"}
@@ -93,8 +103,10 @@ class ImportReport:
     payees_set: int = 0
     unchanged: int = 0
     applied: bool = False
-    # The activation codes issued for this import (market.auth.services.IssuedCode): shown
-    # once, so never part of as_dict (which is stored with the batch).
+    # The phone numbers of the file's merchants, and the activation codes issued for those
+    # who could not get in yet (market.auth.services.IssuedCode): shown once, so neither is
+    # part of as_dict (which is stored with the upload).
+    phones: list[str] = field(default_factory=list, repr=False)
     welcome_codes: list = field(default_factory=list, repr=False)
 
     @property
@@ -102,17 +114,45 @@ class ImportReport:
         return not self.errors
 
     def as_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k not in ("errors", "welcome_codes")}
+        hidden = ("errors", "phones", "welcome_codes")
+        data = {k: v for k, v in self.__dict__.items() if k not in hidden}
         data["errors"] = [e.__dict__ for e in self.errors]
         return data
 
 
 # --- reading files --------------------------------------------------------------------------
 
+# What a file may make the server do. A registry of MAX_ROWS stalls fits well inside each
+# bound; a file past one is refused as soon as the bound is reached, before it costs more.
+MAX_FILE_BYTES = 8 * 1024 * 1024  # the upload itself
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # XML read out of an XLSX, all parts together
+MAX_LINES = 2 * MAX_ROWS + 1  # rows read, empty ones included
+MAX_COLUMNS = 64  # a cell past column BL
+MAX_CELLS = MAX_ROWS * len(COLUMNS) * 2  # cells read, empty ones included
+MAX_CELL_CHARS = 1000  # one cell's text
+_CHUNK = 64 * 1024
+
+
+class NumberText(str):
+    """The text of a cell that the spreadsheet stored as a number: its leading zeros and every
+    digit past the 15th may already be lost."""
+
 
 def read_table(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {column key: text}) for each non-empty data row of a CSV or XLSX file."""
+    """(line number, {column key: text}) for each non-empty data row of a CSV or XLSX file.
+
+    Text that was a number cell in the spreadsheet comes as ``NumberText``.
+    """
+    return list(iter_table(filename, content))
+
+
+def iter_table(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    """``read_table`` one row at a time (the import checks each row as it is read)."""
     name = filename.lower()
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            _("Tệp lớn quá %(n)s MB. Hãy chia thành nhiều tệp.", n=MAX_FILE_BYTES // 2**20)
+        )
     if name.endswith(".xlsx"):
         rows = _xlsx_rows(content)
     elif name.endswith(".csv"):
@@ -124,15 +164,19 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]
     except StopIteration:
         raise ImportFileError(_("Tệp trống.")) from None
     keys = _header_keys(header)
-    table = []
+    count = 0
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
-        if len(table) >= MAX_ROWS:
+        if count >= MAX_ROWS:
             raise ImportFileError(_("Tệp có quá %(n)s dòng.", n=MAX_ROWS))
-        row = {key: (cells[i].strip() if i < len(cells) else "") for i, key in keys.items()}
-        table.append((line, row))
-    return table
+        count += 1
+        row = {}
+        for i, key in keys.items():
+            cell = cells[i] if i < len(cells) else ""
+            text = cell.strip()
+            row[key] = NumberText(text) if isinstance(cell, NumberText) else text
+        yield line, row
 
 
 def _header_keys(header: tuple[int, list[str]]) -> dict[int, str]:
@@ -153,6 +197,26 @@ def _header_keys(header: tuple[int, list[str]]) -> dict[int, str]:
     return keys
 
 
+def _too_many_lines() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Tệp có quá %(n)s dòng (kể cả dòng trống). Hãy xóa các dòng trống ở cuối bảng "
+            "rồi tải lên lại.",
+            n=MAX_LINES,
+        )
+    )
+
+
+def _too_many_columns(line: int) -> ImportFileError:
+    return ImportFileError(
+        _("Dòng %(l)s có quá %(n)s cột. Hãy chỉ giữ các cột của tệp mẫu.", l=line, n=MAX_COLUMNS)
+    )
+
+
+def _cell_too_long(line: int) -> ImportFileError:
+    return ImportFileError(_("Dòng %(l)s có một ô dài quá %(n)s ký tự.", l=line, n=MAX_CELL_CHARS))
+
+
 def _csv_rows(content: bytes) -> Iterable[tuple[int, list[str]]]:
     try:
         text = content.decode("utf-8-sig")
@@ -162,31 +226,330 @@ def _csv_rows(content: bytes) -> Iterable[tuple[int, list[str]]]:
         ) from None
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    # The reader builds a whole line's cells at once: count them before it does.
+    if text.count(delimiter) > MAX_CELLS:
+        raise ImportFileError(_("Tệp có quá nhiều ô (hơn %(n)s).", n=MAX_CELLS))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            # The csv module refuses a field over its limit (128 KiB), a NUL byte, etc.
+            raise ImportFileError(
+                _(
+                    "Dòng %(l)s không đọc được: một ô quá dài hoặc có ký tự lạ. Hãy kiểm tra "
+                    "dòng này trong tệp.",
+                    l=reader.line_num,
+                )
+            ) from None
+        if reader.line_num > MAX_LINES:
+            raise _too_many_lines()
+        if len(cells) > MAX_COLUMNS:
+            raise _too_many_columns(reader.line_num)
+        if any(len(c) > MAX_CELL_CHARS for c in cells):
+            raise _cell_too_long(reader.line_num)
         yield reader.line_num, cells
 
 
 def _xlsx_rows(content: bytes) -> Iterable[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
+    """The first sheet's rows, read as a stream with every bound checked as it goes
+    (openpyxl holds whole rows and the whole shared-strings table, whatever their size)."""
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ImportFileError(_("Không đọc được tệp Excel: %(why)s", why=str(exc)[:120])) from exc
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            reader = _XlsxReader(archive)
+            sheet = reader.first_sheet()
+            reader.read_shared_strings()
+            yield from reader.rows(sheet)
+    except _BROKEN_XLSX as exc:
+        raise _unreadable_xlsx(exc) from exc
+
+
+# What zipfile, zlib and expat raise for a broken or unsupported file (an encrypted part
+# raises RuntimeError, an unknown compression NotImplementedError).
+_BROKEN_XLSX = (
+    KeyError,
+    IndexError,
+    ValueError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    expat.ExpatError,
+)
+
+
+def _unreadable_xlsx(exc: Exception) -> ImportFileError:
+    return ImportFileError(_("Không đọc được tệp Excel: %(why)s", why=str(exc)[:120]))
+
+
+class _XlsxReader:
+    """A bounded streaming reader of an XLSX file's first sheet (SpreadsheetML parts parsed
+    with expat; no DTDs or entities)."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        if len(archive.infolist()) > 1000:
+            raise ValueError("too many parts")
+        self.archive = archive
+        self.unpacked = 0
+        self.cells = 0
+        self.shared: list[str] = []
+
+    # - parts -
+
+    def _stream(self, name: str) -> Iterable[bytes]:
+        info = self.archive.getinfo(name)
+        if self.unpacked + info.file_size > MAX_UNPACKED_BYTES:
+            raise _too_big()
+        with self.archive.open(info) as part:
+            while chunk := part.read(_CHUNK):
+                self.unpacked += len(chunk)  # the declared size may lie: count what comes out
+                if self.unpacked > MAX_UNPACKED_BYTES:
+                    raise _too_big()
+                yield chunk
+
+    def _parser(self) -> expat.XMLParserType:
+        parser = expat.ParserCreate()
+
+        def refuse(*_args: object) -> None:
+            raise ValueError("DTD")
+
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        parser.buffer_text = True
+        return parser
+
+    def _parse(self, name: str, parser: expat.XMLParserType, ready: list) -> Iterable:
+        for chunk in self._stream(name):
+            parser.Parse(chunk, False)
+            if ready:
+                yield from ready
+                ready.clear()
+        parser.Parse(b"", True)
+        yield from ready
+        ready.clear()
+
+    def _relations(self, name: str) -> dict[str, tuple[str, str]]:
+        """{id: (type, target)} of a part's relationships."""
+        folder, _sep, base = name.rpartition("/")
+        rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+        found: dict[str, tuple[str, str]] = {}
+        if rels_name not in self.archive.namelist():
+            return found
+        parser = self._parser()
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if _local(tag) == "Relationship":
+                target = attrs.get("Target", "")
+                if not target.startswith("/"):
+                    target = f"{folder}/{target}" if folder else target
+                found[attrs.get("Id", "")] = (attrs.get("Type", ""), _clean_path(target))
+
+        parser.StartElementHandler = start
+        _drain(self._parse(rels_name, parser, []))
+        return found
+
+    def first_sheet(self) -> str:
+        parser = self._parser()
+        sheets: list[str] = []
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if _local(tag) == "sheet" and not sheets:
+                sheets.extend(v for k, v in attrs.items() if _local(k) == "id")
+
+        parser.StartElementHandler = start
+        _drain(self._parse("xl/workbook.xml", parser, []))
+        self.relations = self._relations("xl/workbook.xml")
+        if sheets and sheets[0] in self.relations:
+            return self.relations[sheets[0]][1]
+        return "xl/worksheets/sheet1.xml"
+
+    def read_shared_strings(self) -> None:
+        names = [t for kind, t in self.relations.values() if kind.endswith("/sharedStrings")]
+        name = names[0] if names else "xl/sharedStrings.xml"
+        if name not in self.archive.namelist():
+            return
+        parser = self._parser()
+        state = {"text": [], "depth_ignored": 0, "in_t": False, "length": 0}
+
+        def start(tag: str, _attrs: dict[str, str]) -> None:
+            local = _local(tag)
+            if local == "si":
+                state["text"], state["length"] = [], 0
+            elif local == "rPh":  # phonetic guide text is not the cell's text
+                state["depth_ignored"] += 1
+            elif local == "t" and not state["depth_ignored"]:
+                state["in_t"] = True
+
+        def end(tag: str) -> None:
+            local = _local(tag)
+            if local == "si":
+                if len(self.shared) >= MAX_CELLS:
+                    raise ImportFileError(_("Tệp có quá nhiều ô (hơn %(n)s).", n=MAX_CELLS))
+                self.shared.append("".join(state["text"]))
+            elif local == "rPh":
+                state["depth_ignored"] -= 1
+            elif local == "t":
+                state["in_t"] = False
+
+        def text(data: str) -> None:
+            if state["in_t"]:
+                state["length"] += len(data)
+                if state["length"] > MAX_CELL_CHARS:
+                    raise ImportFileError(_("Tệp có một ô dài quá %(n)s ký tự.", n=MAX_CELL_CHARS))
+                state["text"].append(data)
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text
+        _drain(self._parse(name, parser, []))
+
+    def rows(self, name: str) -> Iterable[tuple[int, list[str]]]:
+        # Called for every tag of every cell: plain locals and cached lookups, no helpers.
+        parser = self._parser()
+        ready: list[tuple[int, list[str]]] = []
+        shared = self.shared
+        row: dict[int, str] = {}
+        parts: list[str] = []
+        local_names: dict[str, str] = {}
+        columns: dict[str, int] = {}
+        line = lines = length = ignored = 0
+        column = -1
+        kind = "n"
+        collecting = False
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal line, lines, column, kind, collecting, length, ignored
+            local = local_names.get(tag) or local_names.setdefault(tag, _local(tag))
+            if local == "c":
+                self.cells += 1
+                if self.cells > MAX_CELLS:
+                    raise ImportFileError(_("Tệp có quá nhiều ô (hơn %(n)s).", n=MAX_CELLS))
+                ref = attrs.get("r")
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    index = columns.get(letters)
+                    if index is None:
+                        index = columns.setdefault(letters, _column_index(letters))
+                    column = index
+                else:
+                    column += 1
+                if column >= MAX_COLUMNS:
+                    raise _too_many_columns(line)
+                kind = attrs.get("t", "n")
+                parts.clear()
+                length = 0
+                collecting = False
+            elif local == "v" or local == "t":
+                collecting = not ignored
+            elif local == "rPh":
+                ignored += 1
+            elif local == "row":
+                lines += 1
+                if lines > MAX_LINES:
+                    raise _too_many_lines()
+                ref = attrs.get("r")
+                line = int(ref) if ref and ref.isdigit() else line + 1
+                column = -1
+                row.clear()
+
+        def end(tag: str) -> None:
+            nonlocal collecting, ignored
+            local = local_names.get(tag) or local_names.setdefault(tag, _local(tag))
+            if local == "c":
+                row[column] = _cell_value(kind, "".join(parts), shared)
+            elif local == "v" or local == "t":
+                collecting = False
+            elif local == "rPh":
+                ignored -= 1
+            elif local == "row" and row:
+                cells = [""] * (max(row) + 1)
+                for index, value in row.items():
+                    cells[index] = value
+                ready.append((line, cells))
+
+        def text(data: str) -> None:
+            nonlocal length
+            if collecting:
+                parts.append(data)
+                length += len(data)
+                if length > MAX_CELL_CHARS:
+                    raise _cell_too_long(line)
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text
+        yield from self._parse(name, parser, ready)
+
+
+def _drain(items: Iterable) -> None:
+    for _item in items:
+        pass
+
+
+def _too_big() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Tệp Excel giải nén ra quá %(n)s MB. Hãy chỉ giữ bảng danh sách sạp và tải lên lại.",
+            n=MAX_UNPACKED_BYTES // 2**20,
+        )
+    )
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition(":")[2]
+
+
+def _clean_path(path: str) -> str:
+    parts: list[str] = []
+    for part in path.lstrip("/").split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _column_index(ref: str) -> int:
+    """'C7' -> 2."""
+    index = 0
+    for char in ref:
+        if "A" <= char <= "Z":
+            index = index * 26 + ord(char) - 64
+            if index > MAX_COLUMNS:
+                return index - 1
+        else:
+            break
+    return index - 1
+
+
+def _cell_value(kind: str, raw: str, shared: list[str]) -> str:
+    if kind == "s":
+        return shared[int(raw)] if raw else ""
+    if kind == "b":
+        return "True" if raw.strip() == "1" else "False"
+    if kind == "n":
+        return NumberText(_number_text(raw.strip())) if raw.strip() else ""
+    return raw  # inlineStr, str (a formula's text), e (an error), d (an ISO date)
+
+
+def _number_text(raw: str) -> str:
+    """A number cell's value as a person reads it: '912000009.0' and '9.12E8' -> '912000009'."""
     try:
-        sheet = workbook.worksheets[0]
-        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, [_cell_text(c) for c in cells]
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        return str(int(raw))
+    except ValueError:
+        pass
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if value.is_integer() and abs(value) < 1e21:
+        # The shortest decimal that is this float: the digits Excel shows, zeros after.
+        return str(int(Decimal(repr(value))))
     return str(value)
 
 
@@ -202,21 +565,55 @@ class RowPlan:
     payee: dict | None
 
 
-def _lookup_label(raw: str, labels: dict) -> str | None:
-    """The key whose label was typed: the key itself, the label as the importer reads it, or
-    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in)."""
-    text = raw.strip().lower()
-    shown = {key: str(label).lower() for key, label in labels.items()}
-    with force_locale("vi"):
-        vietnamese = {key: str(label).lower() for key, label in labels.items()}
-    for key in labels:
-        if text in (key, shown[key], vietnamese[key]):
-            return key
-    return None
+class _Labels:
+    """Which key a typed label means: the key itself, the label as the importer reads it, or
+    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in).
+    Built once per file: translating the labels costs more than checking a row."""
+
+    def __init__(self, labels: dict) -> None:
+        self.by_text: dict[str, str] = {}
+        with force_locale("vi"):
+            for key, label in labels.items():
+                self.by_text.setdefault(str(label).lower(), key)
+        for key, label in labels.items():
+            self.by_text[str(label).lower()] = key
+        for key in labels:
+            self.by_text[key] = key
+
+    def get(self, raw: str) -> str | None:
+        return self.by_text.get(raw.strip().lower())
 
 
-def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowError]]:
+# Columns whose digits are an identity: a number cell may have lost leading zeros and digits.
+_TEXT_ONLY = {
+    "ma_sap": _l("Mã sạp"),
+    "ma_so_thue": _l("Mã số thuế"),
+    "so_tai_khoan": _l("Số tài khoản / số thẻ"),
+}
+
+
+def _number_cell_error(line: int, column: str, value: str) -> RowError:
+    return RowError(
+        line,
+        column,
+        _(
+            "Ô “%(v)s” của cột %(c)s là ô số trong Excel: Excel đã có thể bỏ số 0 ở đầu và đổi "
+            "các chữ số sau chữ số thứ 15. Hãy chọn cả cột, bấm chuột phải > Định dạng ô > "
+            "Văn bản (Text), gõ lại các số cho đúng rồi tải tệp lên lại.",
+            v=value,
+            c=column,
+        ),
+    )
+
+
+def check_row(
+    line: int, row: dict[str, str], labels: tuple[_Labels, _Labels] | None = None
+) -> tuple[RowPlan | None, list[RowError]]:
     errors: list[RowError] = []
+    categories, statuses = labels or (_Labels(GOODS_CATEGORIES), _Labels(STALL_STATUS_LABELS))
+    numbers = [c for c in _TEXT_ONLY if isinstance(row.get(c), NumberText) and row[c]]
+    for column in numbers:
+        errors.append(_number_cell_error(line, column, row[column]))
 
     def attempt(column: str, func: Callable[[], object]) -> object:
         try:
@@ -226,7 +623,9 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
             return None
 
     code = normalize_code(row.get("ma_sap"))
-    if not code:
+    if "ma_sap" in numbers:
+        pass
+    elif not code:
         errors.append(RowError(line, "ma_sap", _("Thiếu mã sạp.")))
     elif len(code) > 20 or not all(c.isalnum() or c == "-" for c in code) or not code.isascii():
         errors.append(
@@ -239,7 +638,7 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
             errors.append(RowError(line, "khu", _("Khu / dãy dài quá 40 ký tự.")))
         stall["zone"] = row["khu"]
     if row.get("nganh_hang"):
-        category = _lookup_label(row["nganh_hang"], GOODS_CATEGORIES)
+        category = categories.get(row["nganh_hang"])
         if category is None:
             errors.append(
                 RowError(
@@ -250,7 +649,7 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
             )
         stall["category"] = category
     if row.get("trang_thai"):
-        status = _lookup_label(row["trang_thai"], STALL_STATUS_LABELS)
+        status = statuses.get(row["trang_thai"])
         if status is None:
             errors.append(
                 RowError(
@@ -278,9 +677,9 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
             "phone": attempt(
                 "so_dien_thoai", lambda: values.normalize_phone(row.get("so_dien_thoai", ""))
             ),
-            "tax_code": attempt(
-                "ma_so_thue", lambda: values.normalize_tax_code(row.get("ma_so_thue"))
-            ),
+            "tax_code": None
+            if "ma_so_thue" in numbers
+            else attempt("ma_so_thue", lambda: values.normalize_tax_code(row.get("ma_so_thue"))),
             "consent": consent_text in _YES,
         }
 
@@ -299,7 +698,9 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
         bank = attempt("ngan_hang", lambda: values.resolve_bank(row.get("ngan_hang", "")))
         payee = {
             "bank_bin": bank.bin if bank else None,
-            "account_number": attempt(
+            "account_number": None
+            if "so_tai_khoan" in numbers
+            else attempt(
                 "so_tai_khoan",
                 lambda: values.normalize_account_number(row.get("so_tai_khoan", ""), service),
             ),
@@ -314,13 +715,17 @@ def check_row(line: int, row: dict[str, str]) -> tuple[RowPlan | None, list[RowE
     return RowPlan(line, code, stall, merchant, payee), []
 
 
-def _check_file(table: list[tuple[int, dict[str, str]]]) -> tuple[list[RowPlan], list[RowError]]:
+def _check_file(
+    table: Iterable[tuple[int, dict[str, str]]], report: ImportReport
+) -> tuple[list[RowPlan], list[RowError]]:
     plans: list[RowPlan] = []
     errors: list[RowError] = []
     seen_codes: dict[str, int] = {}
     names_by_phone: dict[str, tuple[int, str]] = {}
+    labels = (_Labels(GOODS_CATEGORIES), _Labels(STALL_STATUS_LABELS))
     for line, row in table:
-        plan, row_errors = check_row(line, row)
+        report.rows += 1
+        plan, row_errors = check_row(line, row, labels)
         errors.extend(row_errors)
         if plan is None:
             continue
@@ -366,107 +771,396 @@ def run_import(
     *,
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Check and (unless ``dry_run``) apply a file in one transaction. Writes nothing if any
+    row has an error. (The pages go through ``upload`` and ``apply_upload``.)"""
+    _authorize(actor, market)
+    report = _stage_file(actor, market, filename, content, progress=progress)
+    if dry_run or not report.ok:
+        db.session.rollback()
+        return report
+    _welcome(actor, report)
+    db.session.commit()
+    report.applied = True
+    return report
+
+
+@dataclass
+class Upload:
+    """A checked file: ``batch`` is the stored upload, kept only when it can be applied."""
+
+    filename: str
+    report: ImportReport
+    batch: ImportBatch | None
+
+
+def upload(
+    actor: User, market: Market, filename: str, content: bytes, *, now: datetime | None = None
+) -> Upload:
+    """Check a file (a dry run) and keep it to be applied on confirmation, in one transaction
+    with the cleaning of old uploads. A file with errors is not kept."""
+    _authorize(actor, market)
+    filename = (filename or "upload.csv")[-200:]
+    report = _stage_file(actor, market, filename, content)
+    db.session.rollback()
+    if not report.ok:
+        return Upload(filename, report, None)
+    now = now or utcnow()
+    _clean_uploads(market, now)
+    batch = ImportBatch(
+        market_id=market.id,
+        filename=filename,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    db.session.add(batch)
+    db.session.commit()
+    return Upload(filename, report, batch)
+
+
+@dataclass
+class Applied:
+    batch: ImportBatch
+    report: ImportReport | None  # None: the upload had been applied before
+
+    @property
+    def already(self) -> bool:
+        return self.report is None
+
+
+def apply_upload(
+    actor: User,
+    market: Market,
+    batch_id: int,
+    *,
+    sha256: str | None = None,
+    now: datetime | None = None,
+) -> Applied:
+    """Apply a stored upload: the import, the upload marked applied and its content dropped,
+    in one transaction, so an upload is applied once or not at all. ``sha256``, when given, is
+    the checksum of the file the person was shown (an id alone may have been reused)."""
+    _authorize(actor, market)
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.market_id != market.id or sha256 not in (None, batch.sha256):
+        raise NotFound()
+    now = now or utcnow()
+    try:
+        # Claim the upload first: a concurrent apply of the same upload waits here, then
+        # finds it taken (the row lock on PostgreSQL, the write lock on SQLite).
+        claimed = db.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch.id, ImportBatch.applied_at.is_(None))
+            .values(applied_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            db.session.rollback()
+            return Applied(db.session.get(ImportBatch, batch_id), None)
+        report = _stage_file(actor, market, batch.filename, batch.content, batch=batch)
+        if not report.ok:
+            db.session.rollback()
+            return Applied(batch, report)
+        _welcome(actor, report)
+        report.applied = True
+        _record_applied(batch, report, now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return Applied(batch, report)
+
+
+def _welcome(actor: User | None, report: ImportReport) -> None:
+    """Every merchant of the file who cannot get in yet gets a login and a one-time code, in
+    the import's transaction; the codes go back to the caller once and are never stored."""
+    report.welcome_codes = issue_activation_codes(actor, report.phones)
+
+
+def _record_applied(batch: ImportBatch, report: ImportReport, now: datetime) -> None:
+    batch.applied_at = now
+    batch.summary = report.as_dict()
+    batch.content = b""  # applied: the registry holds what it said, the file is not kept
+
+
+def _clean_uploads(market: Market, now: datetime) -> None:
+    """Uploads are kept to be confirmed, not for ever: the unconfirmed ones past
+    UPLOAD_KEEP, and a market's oldest past MAX_PENDING_UPLOADS, are deleted."""
+    db.session.execute(
+        delete(ImportBatch).where(
+            ImportBatch.applied_at.is_(None), ImportBatch.created_at < now - UPLOAD_KEEP
+        )
+    )
+    kept = db.session.scalars(
+        select(ImportBatch.id)
+        .where(ImportBatch.market_id == market.id, ImportBatch.applied_at.is_(None))
+        .order_by(ImportBatch.id.desc())
+        .limit(MAX_PENDING_UPLOADS - 1)
+    ).all()
+    db.session.execute(
+        delete(ImportBatch).where(
+            ImportBatch.market_id == market.id,
+            ImportBatch.applied_at.is_(None),
+            ImportBatch.id.not_in(kept) if kept else true(),
+        )
+    )
+
+
+def _authorize(actor: User | None, market: Market) -> None:
+    if actor is not None and not permissions.can_onboard(actor, market):
+        raise Forbidden()
+
+
+def _stage_file(
+    actor: User | None,
+    market: Market,
+    filename: str,
+    content: bytes,
+    *,
+    progress: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportReport:
-    """Check and (unless ``dry_run``) apply a file. Writes nothing if any row has an error.
+    """Read, check and stage a file in the session; the caller commits or rolls back.
 
     ``batch`` is the stored upload being applied: payees it creates record it and its
     uploader, who may then not verify them (four-eyes)."""
-    if actor is not None and not permissions.can_onboard(actor, market):
-        raise Forbidden()
-    table = read_table(filename, content)
-    report = ImportReport(rows=len(table))
-    plans, report.errors = _check_file(table)
+    report = ImportReport()
+    # Each row is checked as it is read: the file's rows are never all held at once.
+    plans, report.errors = _check_file(iter_table(filename, content), report)
     try:
-        for plan in plans:
-            try:
-                _apply_row(actor, market, plan, report, batch)
-            except DomainError as exc:
-                report.errors.append(RowError(plan.line, exc.field or "", exc.message))
-            if progress:
-                progress(1)
+        _stage_plans(actor, market, plans, report, batch)
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         report.errors.append(
             RowError(0, "", _("Dữ liệu vừa bị người khác thay đổi. Vui lòng thử lại."))
         )
-        return report
+    if progress:
+        progress(len(plans))
     report.errors.sort(key=lambda e: (e.line, e.column))
-    if dry_run or report.errors:
-        db.session.rollback()
-        return report
-    # Every merchant of the file who cannot get in yet gets a login and a one-time code,
-    # in this transaction; the codes go back to the caller once and are never stored.
-    report.welcome_codes = issue_activation_codes(
-        actor, [plan.merchant["phone"] for plan in plans if plan.merchant]
-    )
-    db.session.commit()
-    report.applied = True
     return report
 
 
-def _apply_row(
+def _stage_plans(
     actor: User | None,
     market: Market,
-    plan: RowPlan,
+    plans: list[RowPlan],
     report: ImportReport,
     batch: ImportBatch | None = None,
 ) -> None:
-    changed = False
-    stall = db.session.scalar(
-        select(Stall).where(Stall.market_id == market.id, Stall.code == plan.code)
+    """Stage every row: merchants, stalls (with their merchant), then payees.
+
+    What is already there is read up front, one query per kind, and changed through the ORM
+    and the merchants' services. New rows and their audit entries go in as one executemany
+    per kind and chunk: 20,000 rows through the ORM's unit of work cost ~35 s, past a
+    worker's timeout (bench/bench_import.py). What this gives up: new merchants and the
+    assignment of stalls are written here, not by ``stage_merchant``/``stage_assignment``,
+    so their rules (``consent_at``, the ``stall.assign`` audit entry) are repeated below;
+    payees still go through ``stage_payees``.
+    """
+    now = utcnow()
+    stalls = {
+        s.code: s for s in db.session.scalars(select(Stall).where(Stall.market_id == market.id))
+    }
+    merchants: dict[str, Merchant] = {}
+    phones = sorted({p.merchant["phone"] for p in plans if p.merchant})
+    report.phones = phones
+    for start in range(0, len(phones), 500):
+        chunk = phones[start : start + 500]
+        merchants.update(
+            (m.phone, m)
+            for m in db.session.scalars(select(Merchant).where(Merchant.phone.in_(chunk)))
+        )
+    currents = {
+        p.stall_id: p
+        for p in db.session.scalars(
+            select(PayeeAccount)
+            .join(Stall, Stall.id == PayeeAccount.stall_id)
+            .where(Stall.market_id == market.id, PayeeAccount.is_current)
+        )
+    }
+    changed: set[int] = set()
+
+    with db.session.no_autoflush:
+        # Merchants: the one place the import creates them.
+        new_merchants: dict[str, dict] = {}
+        checked: set[int] = set()
+        for plan in plans:
+            if not plan.merchant:
+                continue
+            merchant = merchants.get(plan.merchant["phone"])
+            if merchant is not None:
+                before = (merchant.full_name, merchant.tax_code, merchant.consent)
+                stage_merchant(merchant=merchant, now=now, **plan.merchant)
+                if actor is not None and merchant.id not in checked:
+                    # Someone known elsewhere is neither changed nor revealed (as by form).
+                    checked.add(merchant.id)
+                    try:
+                        check_may_hold(actor, merchant)
+                    except DomainError as exc:
+                        column = exc.field or "so_dien_thoai"
+                        report.errors.append(RowError(plan.line, column, exc.message))
+                        continue
+                if before != (merchant.full_name, merchant.tax_code, merchant.consent):
+                    report.merchants_updated += 1
+                    changed.add(plan.line)
+                continue
+            if plan.merchant["phone"] not in new_merchants:
+                report.merchants_created += 1
+                changed.add(plan.line)
+            new_merchants[plan.merchant["phone"]] = {
+                **plan.merchant,
+                "consent_at": now if plan.merchant["consent"] else None,
+                "created_at": now,
+            }
+        merchant_ids = {phone: m.id for phone, m in merchants.items()}
+        new_merchant_ids: list[int] = []
+        values = list(new_merchants.values())
+        del new_merchants
+        for start in range(0, len(values), _STAGE_CHUNK):
+            chunk = values[start : start + _STAGE_CHUNK]
+            db.session.execute(insert(Merchant.__table__), chunk)
+            # Ids read back by phone: a plain executemany, parsed once, is cheaper than
+            # RETURNING, which makes one long multi-row statement per thousand rows.
+            created = db.session.execute(
+                select(Merchant.id, Merchant.phone).where(
+                    Merchant.phone.in_([row["phone"] for row in chunk])
+                )
+            )
+            for merchant_id, phone in created:
+                merchant_ids[phone] = merchant_id
+                new_merchant_ids.append(merchant_id)
+        del values
+    # From here every merchant of the file has an id (merchant_ids, by phone), and
+    # new_merchant_ids are those this import created.
+
+    # Stalls with their merchant, then payees, a chunk of rows at a time: what is kept for
+    # the whole file is ids, so memory does not grow with the rows' statements.
+    stall_ids = {code: s.id for code, s in stalls.items()}
+    for start in range(0, len(plans), _STAGE_CHUNK):
+        chunk = plans[start : start + _STAGE_CHUNK]
+        _stage_stalls(actor, market, chunk, stalls, stall_ids, merchant_ids, changed, report, now)
+        _stage_payees(actor, market, chunk, stalls, stall_ids, currents, changed, report, batch)
+    report.unchanged = len(plans) - len(changed)
+
+
+_STAGE_CHUNK = 2000
+
+
+def _stage_stalls(
+    actor: User | None,
+    market: Market,
+    plans: list[RowPlan],
+    stalls: dict[str, Stall],
+    stall_ids: dict[str, int],
+    merchant_ids: dict[str, int],
+    changed: set[int],
+    report: ImportReport,
+    now: datetime,
+) -> None:
+    new_stalls: list[dict] = []
+    assignments: list[tuple[str, int | None, int, str]] = []  # code, old, new, name
+    with db.session.no_autoflush:
+        for plan in plans:
+            stall = stalls.get(plan.code)
+            merchant_id = merchant_ids[plan.merchant["phone"]] if plan.merchant else None
+            if stall is None:
+                new_stalls.append(
+                    {
+                        "market_id": market.id,
+                        "code": plan.code,
+                        "zone": "",
+                        "category": "khac",
+                        "status": "active",
+                        "created_at": now,
+                        **plan.stall,
+                        "merchant_id": merchant_id,
+                    }
+                )
+                report.stalls_created += 1
+                changed.add(plan.line)
+            elif any(getattr(stall, k) != v for k, v in plan.stall.items()):
+                for key, value in plan.stall.items():
+                    setattr(stall, key, value)
+                report.stalls_updated += 1
+                changed.add(plan.line)
+            old_id = stall.merchant_id if stall is not None else None
+            if merchant_id is not None and merchant_id != old_id:
+                if stall is not None:
+                    stall.merchant_id = merchant_id
+                assignments.append((plan.code, old_id, merchant_id, plan.merchant["full_name"]))
+                report.assignments += 1
+                changed.add(plan.line)
+    db.session.flush()
+    if new_stalls:
+        db.session.execute(insert(Stall.__table__), new_stalls)
+        created = db.session.execute(
+            select(Stall.id, Stall.code).where(
+                Stall.market_id == market.id, Stall.code.in_([row["code"] for row in new_stalls])
+            )
+        )
+        stall_ids.update((code, stall_id) for stall_id, code in created)
+    audit.record_many(
+        "stall.assign",
+        actor=actor,
+        entity="stall",
+        market_id=market.id,
+        changes=[
+            (stall_ids[code], {"merchant_id": old}, {"merchant_id": new, "merchant_name": name})
+            for code, old, new, name in assignments
+        ],
     )
-    if stall is None:
-        stall = Stall(market=market, code=plan.code, zone="", category="khac", status="active")
-        for key, value in plan.stall.items():
-            setattr(stall, key, value)
-        db.session.add(stall)
-        db.session.flush()
-        report.stalls_created += 1
-        changed = True
-    elif any(getattr(stall, k) != v for k, v in plan.stall.items()):
-        for key, value in plan.stall.items():
-            setattr(stall, key, value)
-        report.stalls_updated += 1
-        changed = True
 
-    if plan.merchant:
-        existing = db.session.scalar(
-            select(Merchant).where(Merchant.phone == plan.merchant["phone"])
-        )
-        before = (
-            None if existing is None else (existing.full_name, existing.tax_code, existing.consent)
-        )
-        merchant = stage_merchant(merchant=existing, **plan.merchant)
-        if existing is None:
-            db.session.flush()
-            report.merchants_created += 1
-            changed = True
-        elif before != (merchant.full_name, merchant.tax_code, merchant.consent):
-            report.merchants_updated += 1
-            changed = True
-        if stage_assignment(actor, stall, merchant):
-            report.assignments += 1
-            changed = True
 
-    if plan.payee:
-        try:
-            if stage_payee(actor, stall, import_batch=batch, **plan.payee) is not None:
-                report.payees_set += 1
-                changed = True
-        except Forbidden as exc:
-            current = current_payee(stall)
-            raise Forbidden(
-                _(
-                    "Sạp %(c)s đã có tài khoản đã xác minh (%(a)s); chỉ quản lý chợ mới đổi được.",
-                    c=plan.code,
-                    a=current.account_number if current else "?",
-                ),
-                field="so_tai_khoan",
-            ) from exc
-    if not changed:
-        report.unchanged += 1
+def _stage_payees(
+    actor: User | None,
+    market: Market,
+    plans: list[RowPlan],
+    stalls: dict[str, Stall],
+    stall_ids: dict[str, int],
+    currents: dict[int, PayeeAccount],
+    changed: set[int],
+    report: ImportReport,
+    batch: ImportBatch | None = None,
+) -> None:
+    """The import creates payees through stage_payees, a chunk of rows in one go."""
+    payee_changes: list[tuple[int, PayeeAccount | None, dict]] = []
+    for plan in plans:
+        if not plan.payee:
+            continue
+        stall = stalls.get(plan.code)
+        current = currents.get(stall.id) if stall is not None else None
+        if (
+            actor is not None
+            and stall is not None
+            and not permissions.can_set_payee(actor, stall, current)
+        ):
+            report.errors.append(
+                RowError(
+                    plan.line,
+                    "so_tai_khoan",
+                    _(
+                        "Sạp %(c)s đã có tài khoản đã xác minh (%(a)s); chỉ quản lý chợ mới "
+                        "đổi được.",
+                        c=plan.code,
+                        a=current.account_number if current else "?",
+                    ),
+                )
+            )
+            continue
+        if current is not None and current.same_account(
+            plan.payee["bank_bin"],
+            plan.payee["account_number"],
+            plan.payee["service"],
+            plan.payee["holder_name"],
+        ):
+            continue
+        payee_changes.append((stall_ids[plan.code], current, plan.payee))
+        report.payees_set += 1
+        changed.add(plan.line)
+    if not report.errors:  # with an error nothing will be written: no need to stage them
+        stage_payees(actor, market, payee_changes, import_batch=batch)
 
 
 # --- export and template --------------------------------------------------------------------
@@ -474,8 +1168,6 @@ def _apply_row(
 
 def export_rows(market: Market) -> Iterable[list[str]]:
     """The market's registry in the import format (export then import changes nothing)."""
-    from market.merchants.models import PayeeAccount
-
     yield HEADER
     rows = db.session.execute(
         select(Stall, Merchant, PayeeAccount)

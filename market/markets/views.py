@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +8,6 @@ from sqlalchemy import select
 from market.audit.models import AuditLog
 from market.auth import permissions
 from market.auth import services as auth_services
-from market.auth.models import utcnow
 from market.auth.views import render_codes
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
@@ -24,7 +21,7 @@ from market.markets.forms import (
     MarketForm,
     StallForm,
 )
-from market.markets.models import DISTRICTS, ImportBatch, Market, Stall
+from market.markets.models import DISTRICTS, Market, Stall
 from market.merchants import queries as merchant_queries
 from market.merchants import services as merchant_services
 from market.merchants.forms import BulkVerifyForm, MerchantForm, PayeeForm
@@ -444,40 +441,39 @@ def import_file(code: str):
         abort(403)
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.file.data
-        content = upload.read()
-        batch = ImportBatch(
-            market_id=market.id,
-            filename=upload.filename or "upload.csv",
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            created_by_id=current_user.id,
-        )
-        db.session.add(batch)
-        db.session.commit()
-        report = importing.run_import(
-            current_user, market, batch.filename, content, dry_run=True, batch=batch
-        )
+        file = form.file.data
+        # One byte past the limit is enough to refuse the file without reading all of it.
+        content = file.read(importing.MAX_FILE_BYTES + 1)
+        checked = importing.upload(current_user, market, file.filename or "upload.csv", content)
         return render_template(
             "markets/import_report.html",
             market=market,
-            batch=batch,
-            report=report,
+            filename=checked.filename,
+            batch=checked.batch,
+            report=checked.report,
             columns=importing.COLUMNS,
         )
     status = 422 if form.errors else 200
     return render_template(
-        "markets/import.html", market=market, form=form, columns=importing.COLUMNS
+        "markets/import.html",
+        market=market,
+        form=form,
+        columns=importing.COLUMNS,
+        max_rows=importing.MAX_ROWS,
+        max_mb=importing.MAX_FILE_BYTES // 2**20,
     ), status
 
 
 @bp.route("/<code>/import/<int:batch_id>/apply", methods=["POST"])
 def apply_import(code: str, batch_id: int):
     market = market_or_404(code)
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.market_id != market.id:
-        raise NotFound()
-    if batch.applied_at is not None:
+    if not permissions.can_onboard(current_user, market):
+        abort(403)
+    applied = importing.apply_upload(
+        current_user, market, batch_id, sha256=request.form.get("sha256") or None
+    )
+    batch, report = applied.batch, applied.report
+    if applied.already:
         flash(
             _(
                 "Tệp %(file)s đã được nhập vào %(market)s lúc %(time)s; không nhập lại lần nữa.",
@@ -488,22 +484,16 @@ def apply_import(code: str, batch_id: int):
             "info",
         )
         return redirect(url_for("markets.show", code=market.code))
-    report = importing.run_import(
-        current_user, market, batch.filename, batch.content, dry_run=False, batch=batch
-    )
     if not report.applied:
         return render_template(
             "markets/import_report.html",
             market=market,
-            batch=batch,
+            filename=batch.filename,
+            batch=None,
             report=report,
             columns=importing.COLUMNS,
         ), 422
     welcome_codes = report.welcome_codes
-    batch = db.session.get(ImportBatch, batch_id)
-    batch.applied_at = utcnow()
-    batch.summary = report.as_dict()
-    db.session.commit()
     flash(
         _(
             "Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(m)s tiểu thương mới, "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -81,9 +82,9 @@ def stage_merchant(
 PERSONAL_FIELDS = ("full_name", "phone", "tax_code", "consent", "consent_at")
 
 
-def _check_may_hold(actor: User, stall: Stall, merchant: Merchant) -> None:
-    """Refuse to give ``stall`` to a merchant ``actor`` may not bring there, or to keep
-    changes to personal data ``actor`` may not make (see docs/hardening.md).
+def check_may_hold(actor: User, merchant: Merchant) -> None:
+    """Refuse to give a stall of ``actor``'s to a merchant ``actor`` may not bring there, or to
+    keep changes to personal data ``actor`` may not make (see docs/hardening.md).
 
     Every way of naming a stall's merchant (the form, the API, the import) ends here, after
     :func:`stage_merchant` has staged the submitted personal data, so the check sees both the
@@ -130,9 +131,9 @@ def stage_assignment(actor: User | None, stall: Stall, merchant: Merchant | None
     """Give the stall to ``merchant`` (or nobody); audit-logged. True if it changed.
 
     Refused (:class:`InvalidInput` on the phone) when ``actor`` may not bring this merchant
-    here or change their personal data as staged (:func:`_check_may_hold`)."""
+    here or change their personal data as staged (:func:`check_may_hold`)."""
     if actor is not None and merchant is not None:
-        _check_may_hold(actor, stall, merchant)
+        check_may_hold(actor, merchant)
     new_id = merchant.id if merchant is not None else None
     if stall.merchant_id == new_id:
         return False
@@ -184,41 +185,107 @@ def stage_payee(
         )
     if current is not None and current.same_account(bank_bin, account_number, service, holder_name):
         return None
+    fields = {
+        "bank_bin": bank_bin,
+        "account_number": account_number,
+        "service": service,
+        "holder_name": holder_name,
+    }
+    [payee_id] = stage_payees(
+        actor, stall.market, [(stall.id, current, fields)], import_batch=import_batch
+    )
+    return db.session.get(PayeeAccount, payee_id)
+
+
+def stage_payees(
+    actor: User | None,
+    market: Market,
+    changes: Sequence[tuple[int, PayeeAccount | None, dict]],
+    *,
+    import_batch: ImportBatch | None = None,
+) -> list[int]:
+    """Give stalls of ``market`` new current payees, ``changes`` as (stall id, the payee the
+    change was checked against, fields: bank_bin, account_number, service, holder_name).
+    Returns the new payees' ids. One statement per kind of row, so the bulk import does not
+    pay a round trip per stall. ``import_batch`` is the upload that asks for them (recorded
+    with its uploader, who may then not verify them: four-eyes)."""
+    if actor is not None and not permissions.can_onboard(actor, market):
+        raise Forbidden()
+    for _stall_id, current, _fields in changes:
+        if (
+            actor is not None
+            and current is not None
+            and not permissions.can_set_payee(actor, current.stall, current)
+        ):
+            raise Forbidden(
+                _("Tài khoản nhận tiền đã được xác minh; chỉ quản lý chợ mới được thay đổi.")
+            )
+    if not changes:
+        return []
     now = utcnow()
-    if current is not None:
-        # Compare-and-set on is_current: a concurrent change makes this match no row.
+    replaced = [current.id for _stall_id, current, _fields in changes if current is not None]
+    for start in range(0, len(replaced), 500):
+        chunk = replaced[start : start + 500]
+        # Compare-and-set on is_current: a concurrent change makes this match fewer rows.
         result = db.session.execute(
             update(PayeeAccount)
-            .where(PayeeAccount.id == current.id, PayeeAccount.is_current)
+            .where(PayeeAccount.id.in_(chunk), PayeeAccount.is_current)
             .values(is_current=False, replaced_at=now)
             .execution_options(synchronize_session="fetch")
         )
-        if result.rowcount != 1:
+        if result.rowcount != len(chunk):
             raise Conflict(_("Tài khoản nhận tiền của sạp này vừa được người khác thay đổi."))
-    payee = PayeeAccount(
-        stall_id=stall.id,
-        bank_bin=bank_bin,
-        account_number=account_number,
-        service=service,
-        holder_name=holder_name,
-        is_current=True,
-        created_at=now,
-        created_by_id=actor.id if actor else None,
-        import_batch_id=import_batch.id if import_batch else None,
-        uploaded_by_id=import_batch.created_by_id if import_batch else None,
+    upload = (
+        {"import_batch_id": import_batch.id, "uploaded_by_id": import_batch.created_by_id}
+        if import_batch is not None
+        else {"import_batch_id": None, "uploaded_by_id": None}
     )
-    db.session.add(payee)
-    db.session.flush()
-    audit.record(
+    rows = [
+        {
+            "stall_id": stall_id,
+            "is_current": True,
+            "created_at": now,
+            "created_by_id": actor.id if actor else None,
+            **upload,
+            **fields,
+        }
+        for stall_id, _current, fields in changes
+    ]
+    # A plain executemany (parsed once), then the ids read back by stall: each stall has one
+    # current payee. (RETURNING makes one long multi-row statement per thousand rows, which
+    # psycopg parses in Python; in the parameters' order, SQLite inserts a row per statement.)
+    db.session.execute(insert(PayeeAccount.__table__), rows)
+    by_stall = dict(
+        db.session.execute(
+            select(PayeeAccount.stall_id, PayeeAccount.id).where(
+                PayeeAccount.stall_id.in_([row["stall_id"] for row in rows]),
+                PayeeAccount.is_current,
+            )
+        ).all()
+    )
+    ids = [by_stall[row["stall_id"]] for row in rows]
+    audit.record_many(
         "payee.set",
         actor=actor,
         entity="stall",
-        entity_id=stall.id,
-        market_id=stall.market_id,
-        old=payee_snapshot(current),
-        new=payee_snapshot(payee),
+        market_id=market.id,
+        changes=[
+            (
+                row["stall_id"],
+                payee_snapshot(current),
+                {
+                    "payee_id": payee_id,
+                    "bank_bin": row["bank_bin"],
+                    "account_number": row["account_number"],
+                    "service": row["service"],
+                    "holder_name": row["holder_name"],
+                    "verified": False,
+                },
+            )
+            for (_stall_id, current, _fields), row, payee_id in zip(changes, rows, ids, strict=True)
+        ],
     )
-    return payee
+    return ids
 
 
 def commit_or_conflict() -> None:
@@ -491,7 +558,7 @@ def stage_holder(actor: User | None, stall: Stall, **fields) -> tuple[Merchant, 
     may not bring this merchant here or change their record (docs/hardening.md)."""
     merchant = stage_merchant(**fields)
     if actor is not None:
-        _check_may_hold(actor, stall, merchant)  # before a flush forgets what was staged
+        check_may_hold(actor, merchant)  # before a flush forgets what was staged
     db.session.flush()
     return merchant, stage_assignment(actor, stall, merchant)
 
