@@ -12,6 +12,7 @@ EXPECTED = {
         "/markets/",
         "/users/",
         "/admin/webhooks",
+        "/markets/pending-payees",
         "/adoption/",
         "/guide/",
         "/account/tokens",
@@ -20,6 +21,7 @@ EXPECTED = {
     "manager": {
         "/markets/",
         "/users/",
+        "/markets/pending-payees",
         "/adoption/",
         "/guide/",
         "/account/tokens",
