@@ -42,6 +42,10 @@ MATCH_STATUSES = ("matched", "unmatched", "ignored")
 UNMATCHED = text("match_status = 'unmatched'")
 
 
+#: Transfers a bank reference identifies (the shared key of the two routes is only sound then).
+HAS_REFERENCE = text("reference_code <> ''")
+
+
 def _partial_index(name: str, column: str, where) -> Index:
     """An index of only the rows ``where`` holds (both databases support it): any other row
     is stored without touching it, and nearly every notification is such a row."""
@@ -70,6 +74,9 @@ class WebhookIntegration(db.Model):
     provider: Mapped[str] = mapped_column(String(10), unique=True)
     auth_mode: Mapped[str] = mapped_column(String(10), default="hmac")
     secret: Mapped[str] = mapped_column(String(200))
+    # The provider's transactions API token (SePay: Bearer; Casso: Apikey), for the catch-up
+    # sync (market.payments.sync); like the secret, never shown again nor logged.
+    api_token: Mapped[str | None] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -137,6 +144,21 @@ class PaymentNotification(db.Model):
         _partial_index(
             "ix_payment_notifications_order_id", "order_id", text("order_id IS NOT NULL")
         ),
+        # One bank transfer, however it reached us: the webhook and the transactions API
+        # (market.payments.sync) give it different ids, but the same account, bank reference,
+        # direction and amount (docs/payments-sync.md). The store statement's ON CONFLICT DO
+        # NOTHING has no target, so it skips a row that breaks either unique rule.
+        Index(
+            "uq_payment_notifications_transfer",
+            "provider",
+            "account_number",
+            "reference_code",
+            "direction",
+            "amount",
+            unique=True,
+            postgresql_where=HAS_REFERENCE,
+            sqlite_where=HAS_REFERENCE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +179,11 @@ class PaymentNotification(db.Model):
         ForeignKey("collect_orders.id", ondelete="SET NULL")
     )
     match_status: Mapped[str] = mapped_column(String(10))
+    # Set when a person worked it off the unmatched list: assigned to a stall (then
+    # "matched") or marked not a sale (then "ignored") with this reason; who is in the audit
+    # log. Nothing is ever deleted.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
     stall: Mapped[Stall | None] = relationship()
     order: Mapped[CollectOrder | None] = relationship()

@@ -170,6 +170,14 @@ def ingest_notification(
     return IngestResult(transfer.event_id, duplicate=False, match_status=stored[2])
 
 
+def store_transfer(transfer: Transfer, raw_body: bytes, now: datetime) -> tuple | None:
+    """Store one transfer read from a provider's transactions API (market.payments.sync) by
+    the webhook's own path: matched, counted in the rollups and credited to its order in one
+    committed transaction, or nothing if either route stored it already. Returns (stall id,
+    order id, match status), None for a transfer stored before."""
+    return _store(_store_params(transfer, raw_body, now))
+
+
 def _store(params: dict[str, Any]) -> tuple | None:
     """Store one notification with its rollups and order credit, committed when this
     returns: (stall id, order id, match status), or None for a duplicate.
@@ -285,10 +293,13 @@ def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[st
 #: Every column the notification's own values fill (the match fills the rest; the id is the
 #: database's): a notification is always stored whole.
 _MATCHED_COLUMNS = ("stall_id", "order_id", "match_status")
+#: A person's review of an unmatched notification, filled later (assign_unmatched): never
+#: part of the stored statement, which stays as short as it was.
+_REVIEW_COLUMNS = ("reviewed_at", "review_note")
 _NOTIFICATION_COLUMNS = tuple(
     column.name
     for column in PaymentNotification.__table__.columns
-    if column.name != "id" and column.name not in _MATCHED_COLUMNS
+    if column.name != "id" and column.name not in (*_MATCHED_COLUMNS, *_REVIEW_COLUMNS)
 )
 
 
@@ -316,7 +327,10 @@ def _store_statement(dialect: str):
     statement = (
         insert_for(table)
         .from_select([*_NOTIFICATION_COLUMNS, *_MATCHED_COLUMNS], values)
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        # No conflict target: a row that repeats either its (provider, event id) or its
+        # transfer (uq_payment_notifications_transfer: the same transfer by the other route)
+        # inserts nothing. Same cost for the webhook: the index is written either way.
+        .on_conflict_do_nothing()
         .returning(*(table.c[name] for name in _MATCHED_COLUMNS))
     )
     if dialect != "postgresql":
@@ -466,3 +480,27 @@ def _integration_snapshot(integration: WebhookIntegration) -> dict[str, Any]:
         "auth_mode": integration.auth_mode,
         "enabled": integration.enabled,
     }
+
+
+def set_api_token(provider: str, token: str | None, *, actor: User | None = None) -> None:
+    """Set (or with None, remove) the transactions API token of a provider's integration, for
+    ``flask payments-sync``. Audit-logged without the token."""
+    found = queries.integration(provider)
+    if found is None:
+        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=provider))
+    token = (token or "").strip() or None
+    if token is not None and (len(token) > 200 or any(c.isspace() for c in token)):
+        raise InvalidInput({"api_token": [_("API token không hợp lệ.")]})
+    had = found.api_token is not None
+    found.api_token = token
+    found.updated_at = utcnow()
+    audit.record(
+        "webhook.api_token",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        old={"provider": provider, "api_token": had},
+        new={"provider": provider, "api_token": token is not None},
+    )
+    db.session.commit()
