@@ -266,3 +266,56 @@ def order_notifications(order: CollectOrder) -> list[PaymentNotification]:
             .order_by(PaymentNotification.id)
         )
     )
+
+
+# --- the unmatched list, worked off ------------------------------------------------------------
+
+
+def _accounts_of_markets(market_ids: Iterable[int]) -> Select:
+    """Every account number a payee of these markets' stalls ever had (any version): an
+    unmatched payment into one of them is for these markets' managers to look at."""
+    return (
+        select(PayeeAccount.account_number)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .where(Stall.market_id.in_(list(market_ids)))
+    )
+
+
+def unmatched_for(user, limit: int = 200) -> list[PaymentNotification]:
+    """The unmatched incoming payments ``user`` reviews, newest first: all of them for the
+    province, for a manager those paid into an account a payee of their markets had."""
+    if user.role == "admin":
+        return unmatched_notifications(limit)
+    if user.role != "manager" or not user.market_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(
+                UNMATCHED,
+                PaymentNotification.account_number.in_(_accounts_of_markets(user.market_ids)),
+            )
+            .order_by(PaymentNotification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def notification_market_ids(notification: PaymentNotification) -> set[int]:
+    """The markets whose stalls' payees ever had the account the payment went to."""
+    return set(
+        db.session.scalars(
+            select(Stall.market_id)
+            .join(PayeeAccount, PayeeAccount.stall_id == Stall.id)
+            .where(PayeeAccount.account_number == notification.account_number)
+            .distinct()
+        )
+    )
+
+
+def review_markets(user) -> list[Market]:
+    """The markets whose stalls ``user`` may assign a payment to."""
+    query = select(Market).order_by(Market.name)
+    if user.role != "admin":
+        query = query.where(Market.id.in_(list(user.market_ids) or [-1]))
+    return list(db.session.scalars(query))

@@ -40,11 +40,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.selectable import CTE
 
-from market.adoption.services import received_payment_params, received_payment_upserts
+from market.adoption.services import (
+    received_payment_params,
+    received_payment_upserts,
+    stage_received_payment,
+)
 from market.audit import services as audit
+from market.auth import permissions
 from market.auth.models import User, utcnow
 from market.database import driver_statement, sqlite_write_turn
-from market.errors import DomainError, Forbidden, InvalidInput, NotFound
+from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import Stall
 from market.payments import queries, signatures
@@ -504,3 +509,113 @@ def set_api_token(provider: str, token: str | None, *, actor: User | None = None
         new={"provider": provider, "api_token": token is not None},
     )
     db.session.commit()
+
+
+# --- the unmatched list, worked off ------------------------------------------------------------
+
+REVIEW_NOTE_MAX = 300
+
+
+def can_review(actor: User, notification: PaymentNotification) -> bool:
+    """The province reviews every unmatched payment; a manager those paid into an account a
+    payee of their markets had (queries.unmatched_for)."""
+    if actor.role == "admin":
+        return True
+    if actor.role != "manager":
+        return False
+    return bool(queries.notification_market_ids(notification) & set(actor.market_ids))
+
+
+def _review_note(text: str | None, *, required: bool) -> str | None:
+    note = " ".join((text or "").split()) or None
+    if required and note is None:
+        raise InvalidInput({"reason": [_("Vui lòng ghi lý do.")]})
+    if note is not None and len(note) > REVIEW_NOTE_MAX:
+        raise InvalidInput({"reason": [_("Tối đa %(n)s ký tự.", n=REVIEW_NOTE_MAX)]})
+    return note
+
+
+def _take_unmatched(notification: PaymentNotification, values: dict[str, Any]) -> None:
+    """Change the notification only while it is still unmatched (two reviewers at once: the
+    second is told, and changes nothing)."""
+    table = PaymentNotification.__table__
+    changed = db.session.execute(
+        update(table)
+        .where(table.c.id == notification.id, table.c.match_status == "unmatched")
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise Conflict(_("Khoản này vừa được người khác xử lý. Vui lòng tải lại."))
+
+
+def assign_unmatched(
+    actor: User,
+    notification: PaymentNotification,
+    stall: Stall,
+    *,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> PaymentNotification:
+    """Credit an unmatched incoming payment to ``stall``: it becomes a matched payment of the
+    stall on its own day, counted in the rollups (so the adoption figures and the merchant's
+    screens follow) in the same transaction; audit-logged."""
+    if not can_review(actor, notification):
+        raise NotFound()
+    if not permissions.is_market_manager(actor, stall.market):
+        raise InvalidInput({"stall_code": [_("Bạn không quản lý chợ của sạp này.")]})
+    note = _review_note(note, required=False)
+    _take_unmatched(
+        notification,
+        {
+            "stall_id": stall.id,
+            "match_status": "matched",
+            "reviewed_at": now or utcnow(),
+            "review_note": note,
+        },
+    )
+    stage_received_payment(stall.id, notification.transaction_at, notification.amount)
+    audit.record(
+        "payment.assign",
+        actor=actor,
+        entity="payment",
+        entity_id=notification.id,
+        market_id=stall.market_id,
+        old={"match_status": "unmatched", "stall": None},
+        new={"match_status": "matched", "stall": stall.code, "note": note},
+    )
+    db.session.commit()
+    db.session.refresh(notification)
+    return notification
+
+
+def dismiss_unmatched(
+    actor: User,
+    notification: PaymentNotification,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+) -> PaymentNotification:
+    """Mark an unmatched incoming payment "not a sale" (a refund, a transfer between the
+    merchant's own accounts…) with a reason: kept, never counted; audit-logged."""
+    if not can_review(actor, notification):
+        raise NotFound()
+    reason = _review_note(reason, required=True)
+    _take_unmatched(
+        notification,
+        {"match_status": "ignored", "reviewed_at": now or utcnow(), "review_note": reason},
+    )
+    found = queries.notification_market_ids(notification)
+    markets = sorted(found & set(actor.market_ids) or found)
+    audit.record(
+        "payment.not_a_sale",
+        actor=actor,
+        entity="payment",
+        entity_id=notification.id,
+        market_id=markets[0] if markets else None,
+        old={"match_status": "unmatched"},
+        new={"match_status": "ignored", "reason": reason},
+    )
+    db.session.commit()
+    db.session.refresh(notification)
+    return notification
