@@ -12,9 +12,11 @@ notification is stored and counted once. When the database cannot be reached the
 from __future__ import annotations
 
 import functools
+import io
 import json
 import secrets
 import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +41,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.selectable import CTE
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_options_header
 
 from market.adoption.services import (
     received_payment_params,
@@ -144,6 +148,32 @@ def _json(raw_body: bytes) -> Any:
         raise InvalidInput({"_schema": [_("Nội dung không phải JSON hợp lệ.")]}) from exc
 
 
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+
+
+def _sepay_payload(raw_body: bytes, content_type: str) -> Any:
+    """SePay posts JSON, or (as its webhook settings allow) the same fields form-encoded or
+    as multipart form data. JSON, nearly every notification, costs two prefix checks more."""
+    if not content_type.startswith((_FORM, _MULTIPART)):
+        return _json(raw_body)
+    mimetype, options = parse_options_header(content_type)
+    try:
+        if mimetype == _FORM:
+            fields = urllib.parse.parse_qsl(
+                raw_body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw_body)
+            )
+        else:
+            _stream, form, _files = FormDataParser().parse(
+                io.BytesIO(raw_body), mimetype, len(raw_body), options
+            )
+            fields = form.items(multi=False)
+    except ValueError as exc:  # UnicodeDecodeError, a malformed pair or multipart body
+        raise InvalidInput({"_schema": [_("Nội dung webhook không đọc được.")]}) from exc
+    # A form has no null: SePay's null fields (code, subAccount…) arrive empty.
+    return {name: (value if value != "" else None) for name, value in fields}
+
+
 def ingest_notification(
     provider: str, raw_body: bytes, headers: Any, *, now: datetime | None = None
 ) -> IngestResult:
@@ -158,7 +188,7 @@ def ingest_notification(
     try:
         if provider == "sepay":
             signatures.verify_sepay(raw_body, headers, secret, auth_mode, now=now.timestamp())
-            payload = _json(raw_body)
+            payload = _sepay_payload(raw_body, headers.get("Content-Type") or "")
         else:
             payload = _json(raw_body)
             signatures.verify_casso(
