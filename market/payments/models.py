@@ -64,6 +64,10 @@ class WebhookIntegration(db.Model):
 
     __tablename__ = "webhook_integrations"
     __table_args__ = (
+        # Several per provider (one SePay company per market board, say), each with its own
+        # secret, token and watched accounts; the one named "" answers the provider's plain
+        # webhook URL, another ``/api/v1/webhooks/<provider>/<name>``.
+        UniqueConstraint("provider", "name"),
         CheckConstraint("provider IN ('sepay', 'casso')", name="provider"),
         CheckConstraint("auth_mode IN ('hmac', 'apikey')", name="auth_mode"),
         # Casso only signs (HMAC-SHA512); an API-key mode is SePay's alone.
@@ -71,7 +75,8 @@ class WebhookIntegration(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(10), unique=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(40), default="", server_default="")
     auth_mode: Mapped[str] = mapped_column(String(10), default="hmac")
     secret: Mapped[str] = mapped_column(String(200))
     # The provider's transactions API token (SePay: Bearer; Casso: Apikey), for the catch-up
@@ -82,13 +87,32 @@ class WebhookIntegration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     updated_by: Mapped[User | None] = relationship()
+    accounts: Mapped[list[IntegrationAccount]] = relationship(
+        cascade="all, delete-orphan", order_by="IntegrationAccount.account_number"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}/{self.name}" if self.name else self.provider
 
     @property
     def masked_secret(self) -> str:
         return "••••" + self.secret[-4:] if self.secret else ""
 
     def __repr__(self) -> str:
-        return f"<WebhookIntegration {self.provider} {self.auth_mode}>"
+        return f"<WebhookIntegration {self.label} {self.auth_mode}>"
+
+
+class IntegrationAccount(db.Model):
+    """A bank account an integration watches: its notifications and its transactions API
+    cover payments into this account."""
+
+    __tablename__ = "integration_accounts"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_number: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class CollectOrder(db.Model):

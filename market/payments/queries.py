@@ -66,24 +66,42 @@ def payable_payee(stall: Stall) -> PayeeAccount:
 
 _integration = WebhookIntegration.__table__.c
 _CREDENTIALS = select(_integration.secret, _integration.auth_mode, _integration.enabled).where(
-    _integration.provider == bindparam("provider")
+    _integration.provider == bindparam("provider"), _integration.name == bindparam("name")
 )
 
 
-def credentials(provider: str, connection: Connection) -> tuple[str, str, bool] | None:
-    """(secret, auth mode, enabled) of a provider's integration, or None."""
-    row = connection.execute(_CREDENTIALS, {"provider": provider}).first()
+def credentials(
+    provider: str, connection: Connection, name: str = ""
+) -> tuple[str, str, bool] | None:
+    """(secret, auth mode, enabled) of a provider's integration ``name``, or None."""
+    row = connection.execute(_CREDENTIALS, {"provider": provider, "name": name}).first()
     return tuple(row) if row else None
 
 
-def integration(provider: str) -> WebhookIntegration | None:
+def integration(provider: str, name: str = "") -> WebhookIntegration | None:
     return db.session.scalar(
-        select(WebhookIntegration).where(WebhookIntegration.provider == provider)
+        select(WebhookIntegration).where(
+            WebhookIntegration.provider == provider, WebhookIntegration.name == name
+        )
     )
 
 
 def integrations() -> dict[str, WebhookIntegration]:
-    return {i.provider: i for i in db.session.scalars(select(WebhookIntegration))}
+    """Each provider's main integration (the one its plain webhook URL reaches)."""
+    return {
+        i.provider: i
+        for i in db.session.scalars(select(WebhookIntegration).where(WebhookIntegration.name == ""))
+    }
+
+
+def all_integrations() -> list[WebhookIntegration]:
+    return list(
+        db.session.scalars(
+            select(WebhookIntegration).order_by(
+                WebhookIntegration.provider, WebhookIntegration.name
+            )
+        )
+    )
 
 
 # --- reconciliation ----------------------------------------------------------------------------

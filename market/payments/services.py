@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import secrets
 import time
 import urllib.parse
@@ -61,6 +62,7 @@ from market.payments.models import (
     AUTH_MODES,
     PROVIDERS,
     CollectOrder,
+    IntegrationAccount,
     PaymentNotification,
     WebhookIntegration,
 )
@@ -118,21 +120,23 @@ def integrations_cache(app: Flask) -> dict:
     return app.extensions.setdefault(INTEGRATIONS_CACHE, {})
 
 
-def _credentials(provider: str) -> _Credentials:
+def _credentials(provider: str, name: str = "") -> _Credentials:
     cache = integrations_cache(current_app)
-    hit = cache.get(provider)
+    key = (provider, name) if name else provider  # the main integration: as before
+    hit = cache.get(key)
     ttl = current_app.config["INTEGRATION_CACHE_SECONDS"]
     if hit is None or time.monotonic() - hit[0] >= ttl:
         try:
             with db.engine.connect() as connection:
-                found = queries.credentials(provider, connection)
+                found = queries.credentials(provider, connection, name)
         except (DBAPIError, PoolTimeout) as exc:
             raise StorageUnavailable() from exc
         usable = found is not None and found[2]
         hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
-        cache[provider] = hit
+        cache[key] = hit
     if hit[1] is None:
-        raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=provider))
+        label = f"{provider}/{name}" if name else provider
+        raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=label))
     return hit[1]
 
 
@@ -175,15 +179,21 @@ def _sepay_payload(raw_body: bytes, content_type: str) -> Any:
 
 
 def ingest_notification(
-    provider: str, raw_body: bytes, headers: Any, *, now: datetime | None = None
+    provider: str,
+    raw_body: bytes,
+    headers: Any,
+    *,
+    now: datetime | None = None,
+    integration: str = "",
 ) -> IngestResult:
-    """Verify, store once and reconcile one webhook notification from ``provider``."""
+    """Verify, store once and reconcile one webhook notification from ``provider``, signed
+    with the secret of its integration named ``integration`` ("" is the main one)."""
     if provider not in PROVIDERS:
         raise NotFound()
     if len(raw_body) > MAX_WEBHOOK_BODY:
         raise PayloadTooLarge()
     now = now or utcnow()
-    credentials = _credentials(provider)
+    credentials = _credentials(provider, integration)
     secret, auth_mode = credentials.secret, credentials.auth_mode
     try:
         if provider == "sepay":
@@ -473,7 +483,7 @@ def save_integration(
     shown = None
     if generate:
         secret = shown = generate_secret()
-    found = queries.integration(provider)
+    found = queries.integration(provider)  # the main one (its plain URL)
     if found is None and secret is None:
         raise InvalidInput({"secret": [_("Vui lòng nhập hoặc tạo khóa bí mật.")]})
     old = _integration_snapshot(found) if found else None
@@ -517,12 +527,15 @@ def _integration_snapshot(integration: WebhookIntegration) -> dict[str, Any]:
     }
 
 
-def set_api_token(provider: str, token: str | None, *, actor: User | None = None) -> None:
+def set_api_token(
+    provider: str, token: str | None, *, actor: User | None = None, name: str = ""
+) -> None:
     """Set (or with None, remove) the transactions API token of a provider's integration, for
     ``flask payments-sync``. Audit-logged without the token."""
-    found = queries.integration(provider)
+    found = queries.integration(provider, name)
     if found is None:
-        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=provider))
+        label = f"{provider}/{name}" if name else provider
+        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=label))
     token = (token or "").strip() or None
     if token is not None and (len(token) > 200 or any(c.isspace() for c in token)):
         raise InvalidInput({"api_token": [_("API token không hợp lệ.")]})
@@ -535,10 +548,93 @@ def set_api_token(provider: str, token: str | None, *, actor: User | None = None
         entity="webhook",
         entity_id=found.id,
         market_id=None,
-        old={"provider": provider, "api_token": had},
-        new={"provider": provider, "api_token": token is not None},
+        old={"provider": provider, "name": name, "api_token": had},
+        new={"provider": provider, "name": name, "api_token": token is not None},
     )
     db.session.commit()
+
+
+INTEGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+def add_integration(
+    provider: str,
+    name: str,
+    *,
+    secret: str,
+    auth_mode: str = "hmac",
+    accounts: list[str] | tuple[str, ...] = (),
+    actor: User | None = None,
+) -> WebhookIntegration:
+    """Another integration of ``provider`` (one SePay company per market board, say): its own
+    secret, reached at ``/api/v1/webhooks/<provider>/<name>``, watching ``accounts``."""
+    if provider not in PROVIDERS:
+        raise NotFound()
+    errors: dict[str, list[str]] = {}
+    if not INTEGRATION_NAME.fullmatch(name or ""):
+        errors["name"] = [_("Tên chỉ gồm chữ thường, số và dấu gạch ngang, tối đa 40 ký tự.")]
+    if auth_mode not in AUTH_MODES or (provider == "casso" and auth_mode != "hmac"):
+        errors["auth_mode"] = [_("Casso chỉ hỗ trợ chữ ký HMAC.")]
+    secret = (secret or "").strip()
+    if len(secret) < MIN_SECRET_LENGTH or any(c.isspace() for c in secret):
+        errors["secret"] = [
+            _("Khóa bí mật cần ít nhất %(n)s ký tự, không có khoảng trắng.", n=MIN_SECRET_LENGTH)
+        ]
+    if errors:
+        raise InvalidInput(errors)
+    found = WebhookIntegration(
+        provider=provider, name=name, auth_mode=auth_mode, secret=secret, enabled=True
+    )
+    found.updated_at = utcnow()
+    db.session.add(found)
+    found.accounts = [IntegrationAccount(account_number=a) for a in _accounts(accounts)]
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise InvalidInput({"name": [_("Tích hợp này đã có.")]}) from exc
+    audit.record(
+        "webhook.add",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        new=_integration_snapshot(found) | {"name": name, "accounts": _accounts(accounts)},
+    )
+    db.session.commit()
+    forget_integrations()
+    return found
+
+
+def watch_accounts(
+    provider: str, name: str, accounts: list[str], *, actor: User | None = None
+) -> WebhookIntegration:
+    """Set the accounts an integration watches (replacing the list)."""
+    found = queries.integration(provider, name)
+    if found is None:
+        label = f"{provider}/{name}" if name else provider
+        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=label))
+    old = [a.account_number for a in found.accounts]
+    found.accounts = [IntegrationAccount(account_number=a) for a in _accounts(accounts)]
+    audit.record(
+        "webhook.watch",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        old={"accounts": old},
+        new={"accounts": _accounts(accounts)},
+    )
+    db.session.commit()
+    return found
+
+
+def _accounts(accounts) -> list[str]:
+    numbers = sorted({a.strip() for a in accounts if a and a.strip()})
+    bad = [a for a in numbers if len(a) > 40 or not a.isalnum()]
+    if bad:
+        raise InvalidInput({"accounts": [_("Số tài khoản không hợp lệ: %(a)s", a=bad[0])]})
+    return numbers
 
 
 # --- the unmatched list, worked off ------------------------------------------------------------

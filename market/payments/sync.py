@@ -366,12 +366,12 @@ def sync_payments(
             return None
         summary = SyncSummary()
         tokens = [
-            (i.provider, i.api_token)
-            for i in queries.integrations().values()
+            (i.provider, i.api_token, {a.account_number for a in i.accounts})
+            for i in queries.all_integrations()
             if i.enabled and i.api_token
         ]
         db.session.rollback()  # nothing of the session is held while the APIs are read
-        for provider, token in tokens:
+        for provider, token, watched in tokens:
             client = HttpClient(timeout=config["PAYMENTS_SYNC_TIMEOUT"], sleep=sleep, clock=clock)
             try:
                 for item in provider_transfers(
@@ -381,6 +381,11 @@ def sync_payments(
                     if isinstance(item, ValueError):
                         summary.failed += 1
                         summary.errors.append(f"{provider}: {item}")
+                        continue
+                    if watched and item.transfer.account_number not in watched:
+                        # Another integration's account (one company's token may list
+                        # accounts of boards that have their own integration).
+                        summary.checked -= 1
                         continue
                     if not item.transfer.reference_code:
                         # Nothing the webhook's copy shares with this one but the amount:

@@ -25,8 +25,29 @@ HAS_REFERENCE = sa.text("reference_code <> ''")
 
 
 def upgrade():
+    # Several integrations per provider: (provider, name) is unique instead of provider.
     with op.batch_alter_table('webhook_integrations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('api_token', sa.String(length=200), nullable=True))
+        batch_op.add_column(
+            sa.Column('name', sa.String(length=40), server_default='', nullable=False)
+        )
+        batch_op.drop_constraint('uq_webhook_integrations_provider', type_='unique')
+        batch_op.create_unique_constraint(
+            batch_op.f('uq_webhook_integrations_provider_name'), ['provider', 'name']
+        )
+    op.create_table(
+        'integration_accounts',
+        sa.Column('integration_id', sa.Integer(), nullable=False),
+        sa.Column('account_number', sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['integration_id'], ['webhook_integrations.id'],
+            name=op.f('fk_integration_accounts_integration_id_webhook_integrations'),
+            ondelete='CASCADE',
+        ),
+        sa.PrimaryKeyConstraint(
+            'integration_id', 'account_number', name=op.f('pk_integration_accounts')
+        ),
+    )
     with op.batch_alter_table('payment_notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('review_note', sa.String(length=300), nullable=True))
@@ -46,5 +67,11 @@ def downgrade():
     with op.batch_alter_table('payment_notifications', schema=None) as batch_op:
         batch_op.drop_column('review_note')
         batch_op.drop_column('reviewed_at')
+    op.drop_table('integration_accounts')
     with op.batch_alter_table('webhook_integrations', schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f('uq_webhook_integrations_provider_name'), type_='unique'
+        )
+        batch_op.create_unique_constraint('uq_webhook_integrations_provider', ['provider'])
+        batch_op.drop_column('name')
         batch_op.drop_column('api_token')

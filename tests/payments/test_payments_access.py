@@ -50,6 +50,7 @@ MATRIX = [
     ),
     ("webhooks.sepay", "POST", "/api/v1/webhooks/sepay", sepay_body(), set()),
     ("webhooks.casso", "POST", "/api/v1/webhooks/casso", {"error": 0, "data": {}}, set()),
+    ("webhooks.named", "POST", "/api/v1/webhooks/sepay/cho-thai", sepay_body(), set()),
 ]
 
 

@@ -182,15 +182,20 @@ def test_429_waits_its_retry_after_and_a_timeout_is_retried(world, providers):
 
 
 def test_a_provider_that_keeps_failing_is_given_up_boundedly(world, providers):
-    providers.state.faults = [("500", None)] * (sync.MAX_ATTEMPTS + 2)
+    # Exactly as many failures as the attempts the first provider read makes; the other
+    # provider, read after it, is answered.
+    providers.state.faults = [("500", None)] * sync.MAX_ATTEMPTS
     providers.state.casso = [
         casso_record(9001, tid="FT2001", amount=30_000, account="101867123456", when=vn_now())
     ]
+    providers.state.sepay = [
+        sepay_record(UUID_1, reference="FT1", amount=50_000, account="0011001234567", when=vn_now())
+    ]
     summary = run()
     assert summary.failed == 1
-    assert "gave up" in summary.errors[0]
-    # Casso ran after SePay gave up: the two remaining faults, then its page.
+    assert "gave up after 4 attempts" in summary.errors[0]
     assert summary.new == 1
+    assert len(providers.state.requests) == sync.MAX_ATTEMPTS + 1
 
 
 def test_transactions_outside_the_window_or_without_reference_are_left(world, providers):
