@@ -554,6 +554,7 @@ def set_api_token(
     db.session.commit()
 
 
+#: An integration's name, as it appears in its webhook URL (market.payments.webhooks).
 INTEGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 

@@ -19,7 +19,6 @@ in the API. The main app keeps the two URLs for ``url_for`` and the route list o
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,9 +40,6 @@ for _path, _provider in PROVIDER_PATHS.items():
     bp.add_url_rule(_path, endpoint=_provider, methods=["POST"], build_only=True)
 # A provider's other integrations (several per provider, each with its own secret).
 bp.add_url_rule("/<provider>/<name>", endpoint="named", methods=["POST"], build_only=True)
-
-#: An integration's name as it appears in its URL.
-INTEGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 #: The two answers, written once, byte for byte what ``jsonify`` wrote: compact, keys
 #: sorted, a final newline.
@@ -98,7 +94,7 @@ class WebhookIngest:
         if provider is None:
             head, _slash, name = path.rpartition("/")
             provider = PROVIDER_PATHS.get(head)
-            if provider is None or not INTEGRATION_NAME.fullmatch(name):
+            if provider is None or not services.INTEGRATION_NAME.fullmatch(name):
                 raise NotFound()
         if environ["REQUEST_METHOD"] != "POST":
             raise MethodNotAllowed(valid_methods=["POST"])
