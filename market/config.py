@@ -150,6 +150,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "INTEGRATION_CACHE_SECONDS": _seconds(
             "MARKET_INTEGRATION_CACHE_SECONDS", os.environ.get("MARKET_INTEGRATION_CACHE_SECONDS")
         ),
+        # The providers' transactions APIs (flask payments-sync); staging and tests point
+        # them at another server.
+        "SEPAY_API_URL": os.environ.get("MARKET_SEPAY_API_URL", "https://userapi.sepay.vn/v2"),
+        "CASSO_API_URL": os.environ.get("MARKET_CASSO_API_URL", "https://oauth.casso.vn/v2"),
+        "PAYMENTS_SYNC_TIMEOUT": 20.0,
         **_adoption(),
         "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }

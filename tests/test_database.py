@@ -107,6 +107,9 @@ def _backend_pid(engine) -> int:
 def pings(app, db_kind, monkeypatch):
     if db_kind != "postgresql":
         pytest.skip("a server connection can go away; a SQLite file cannot")
+    # A pool as a worker starts with: the suite's app has served other tests, and its pool
+    # may hold several idle connections, which it hands out in turn.
+    db.engine.dispose()
     calls = []
     real = db.engine.dialect.do_ping
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, PasswordField, RadioField, StringField
+from wtforms import BooleanField, Form, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import ValidationError
 
 from market.formfields import choices
@@ -51,3 +51,15 @@ class IntegrationForm(FlaskForm):
     secret = PasswordField(_l("Khóa bí mật mới (để trống nếu giữ nguyên)"))
     generate = BooleanField(_l("Tạo khóa bí mật mới ngẫu nhiên"))
     enabled = BooleanField(_l("Đang bật"), default=True)
+
+
+class AssignPaymentForm(FlaskForm):
+    """Credit an unmatched payment to a stall of one of the reviewer's markets."""
+
+    market_code = SelectField(_l("Chợ"), choices=[])
+    stall_code = StringField(_l("Mã sạp"))
+    note = StringField(_l("Ghi chú (không bắt buộc)"))
+
+
+class NotASaleForm(FlaskForm):
+    reason = StringField(_l("Lý do không phải tiền bán hàng"))

@@ -42,6 +42,10 @@ MATCH_STATUSES = ("matched", "unmatched", "ignored")
 UNMATCHED = text("match_status = 'unmatched'")
 
 
+#: Transfers a bank reference identifies (the shared key of the two routes is only sound then).
+HAS_REFERENCE = text("reference_code <> ''")
+
+
 def _partial_index(name: str, column: str, where) -> Index:
     """An index of only the rows ``where`` holds (both databases support it): any other row
     is stored without touching it, and nearly every notification is such a row."""
@@ -60,6 +64,10 @@ class WebhookIntegration(db.Model):
 
     __tablename__ = "webhook_integrations"
     __table_args__ = (
+        # Several per provider (one SePay company per market board, say), each with its own
+        # secret, token and watched accounts; the one named "" answers the provider's plain
+        # webhook URL, another ``/api/v1/webhooks/<provider>/<name>``.
+        UniqueConstraint("provider", "name"),
         CheckConstraint("provider IN ('sepay', 'casso')", name="provider"),
         CheckConstraint("auth_mode IN ('hmac', 'apikey')", name="auth_mode"),
         # Casso only signs (HMAC-SHA512); an API-key mode is SePay's alone.
@@ -67,21 +75,44 @@ class WebhookIntegration(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(10), unique=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(40), default="", server_default="")
     auth_mode: Mapped[str] = mapped_column(String(10), default="hmac")
     secret: Mapped[str] = mapped_column(String(200))
+    # The provider's transactions API token (SePay: Bearer; Casso: Apikey), for the catch-up
+    # sync (market.payments.sync); like the secret, never shown again nor logged.
+    api_token: Mapped[str | None] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     updated_by: Mapped[User | None] = relationship()
+    accounts: Mapped[list[IntegrationAccount]] = relationship(
+        cascade="all, delete-orphan", order_by="IntegrationAccount.account_number"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}/{self.name}" if self.name else self.provider
 
     @property
     def masked_secret(self) -> str:
         return "••••" + self.secret[-4:] if self.secret else ""
 
     def __repr__(self) -> str:
-        return f"<WebhookIntegration {self.provider} {self.auth_mode}>"
+        return f"<WebhookIntegration {self.label} {self.auth_mode}>"
+
+
+class IntegrationAccount(db.Model):
+    """A bank account an integration watches: its notifications and its transactions API
+    cover payments into this account."""
+
+    __tablename__ = "integration_accounts"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_number: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class CollectOrder(db.Model):
@@ -137,6 +168,21 @@ class PaymentNotification(db.Model):
         _partial_index(
             "ix_payment_notifications_order_id", "order_id", text("order_id IS NOT NULL")
         ),
+        # One bank transfer, however it reached us: the webhook and the transactions API
+        # (market.payments.sync) give it different ids, but the same account, bank reference,
+        # direction and amount (docs/payments-sync.md). The store statement's ON CONFLICT DO
+        # NOTHING has no target, so it skips a row that breaks either unique rule.
+        Index(
+            "uq_payment_notifications_transfer",
+            "provider",
+            "account_number",
+            "reference_code",
+            "direction",
+            "amount",
+            unique=True,
+            postgresql_where=HAS_REFERENCE,
+            sqlite_where=HAS_REFERENCE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +203,11 @@ class PaymentNotification(db.Model):
         ForeignKey("collect_orders.id", ondelete="SET NULL")
     )
     match_status: Mapped[str] = mapped_column(String(10))
+    # Set when a person worked it off the unmatched list: assigned to a stall (then
+    # "matched") or marked not a sale (then "ignored") with this reason; who is in the audit
+    # log. Nothing is ever deleted.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
     stall: Mapped[Stall | None] = relationship()
     order: Mapped[CollectOrder | None] = relationship()

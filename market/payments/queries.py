@@ -67,24 +67,42 @@ def payable_payee(stall: Stall) -> PayeeAccount:
 
 _integration = WebhookIntegration.__table__.c
 _CREDENTIALS = select(_integration.secret, _integration.auth_mode, _integration.enabled).where(
-    _integration.provider == bindparam("provider")
+    _integration.provider == bindparam("provider"), _integration.name == bindparam("name")
 )
 
 
-def credentials(provider: str, connection: Connection) -> tuple[str, str, bool] | None:
-    """(secret, auth mode, enabled) of a provider's integration, or None."""
-    row = connection.execute(_CREDENTIALS, {"provider": provider}).first()
+def credentials(
+    provider: str, connection: Connection, name: str = ""
+) -> tuple[str, str, bool] | None:
+    """(secret, auth mode, enabled) of a provider's integration ``name``, or None."""
+    row = connection.execute(_CREDENTIALS, {"provider": provider, "name": name}).first()
     return tuple(row) if row else None
 
 
-def integration(provider: str) -> WebhookIntegration | None:
+def integration(provider: str, name: str = "") -> WebhookIntegration | None:
     return db.session.scalar(
-        select(WebhookIntegration).where(WebhookIntegration.provider == provider)
+        select(WebhookIntegration).where(
+            WebhookIntegration.provider == provider, WebhookIntegration.name == name
+        )
     )
 
 
 def integrations() -> dict[str, WebhookIntegration]:
-    return {i.provider: i for i in db.session.scalars(select(WebhookIntegration))}
+    """Each provider's main integration (the one its plain webhook URL reaches)."""
+    return {
+        i.provider: i
+        for i in db.session.scalars(select(WebhookIntegration).where(WebhookIntegration.name == ""))
+    }
+
+
+def all_integrations() -> list[WebhookIntegration]:
+    return list(
+        db.session.scalars(
+            select(WebhookIntegration).order_by(
+                WebhookIntegration.provider, WebhookIntegration.name
+            )
+        )
+    )
 
 
 # --- reconciliation ----------------------------------------------------------------------------
@@ -280,3 +298,56 @@ def order_notifications(order: CollectOrder) -> list[PaymentNotification]:
             .order_by(PaymentNotification.id)
         )
     )
+
+
+# --- the unmatched list, worked off ------------------------------------------------------------
+
+
+def _accounts_of_markets(market_ids: Iterable[int]) -> Select:
+    """Every account number a payee of these markets' stalls ever had (any version): an
+    unmatched payment into one of them is for these markets' managers to look at."""
+    return (
+        select(PayeeAccount.account_number)
+        .join(Stall, Stall.id == PayeeAccount.stall_id)
+        .where(Stall.market_id.in_(list(market_ids)))
+    )
+
+
+def unmatched_for(user, limit: int = 200) -> list[PaymentNotification]:
+    """The unmatched incoming payments ``user`` reviews, newest first: all of them for the
+    province, for a manager those paid into an account a payee of their markets had."""
+    if user.role == "admin":
+        return unmatched_notifications(limit)
+    if user.role != "manager" or not user.market_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(
+                UNMATCHED,
+                PaymentNotification.account_number.in_(_accounts_of_markets(user.market_ids)),
+            )
+            .order_by(PaymentNotification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def notification_market_ids(notification: PaymentNotification) -> set[int]:
+    """The markets whose stalls' payees ever had the account the payment went to."""
+    return set(
+        db.session.scalars(
+            select(Stall.market_id)
+            .join(PayeeAccount, PayeeAccount.stall_id == Stall.id)
+            .where(PayeeAccount.account_number == notification.account_number)
+            .distinct()
+        )
+    )
+
+
+def review_markets(user) -> list[Market]:
+    """The markets whose stalls ``user`` may assign a payment to."""
+    query = select(Market).order_by(Market.name)
+    if user.role != "admin":
+        query = query.where(Market.id.in_(list(user.market_ids) or [-1]))
+    return list(db.session.scalars(query))

@@ -12,9 +12,12 @@ notification is stored and counted once. When the database cannot be reached the
 from __future__ import annotations
 
 import functools
+import io
 import json
+import re
 import secrets
 import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,12 +42,19 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.selectable import CTE
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_options_header
 
-from market.adoption.services import received_payment_params, received_payment_upserts
+from market.adoption.services import (
+    received_payment_params,
+    received_payment_upserts,
+    stage_received_payment,
+)
 from market.audit import services as audit
+from market.auth import permissions
 from market.auth.models import User, utcnow
 from market.database import driver_statement, sqlite_write_turn
-from market.errors import DomainError, Forbidden, InvalidInput, NotFound
+from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import Stall
 from market.payments import queries, signatures
@@ -52,6 +62,7 @@ from market.payments.models import (
     AUTH_MODES,
     PROVIDERS,
     CollectOrder,
+    IntegrationAccount,
     PaymentNotification,
     WebhookIntegration,
 )
@@ -109,21 +120,23 @@ def integrations_cache(app: Flask) -> dict:
     return app.extensions.setdefault(INTEGRATIONS_CACHE, {})
 
 
-def _credentials(provider: str) -> _Credentials:
+def _credentials(provider: str, name: str = "") -> _Credentials:
     cache = integrations_cache(current_app)
-    hit = cache.get(provider)
+    key = (provider, name) if name else provider  # the main integration: as before
+    hit = cache.get(key)
     ttl = current_app.config["INTEGRATION_CACHE_SECONDS"]
     if hit is None or time.monotonic() - hit[0] >= ttl:
         try:
             with db.engine.connect() as connection:
-                found = queries.credentials(provider, connection)
+                found = queries.credentials(provider, connection, name)
         except (DBAPIError, PoolTimeout) as exc:
             raise StorageUnavailable() from exc
         usable = found is not None and found[2]
         hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
-        cache[provider] = hit
+        cache[key] = hit
     if hit[1] is None:
-        raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=provider))
+        label = f"{provider}/{name}" if name else provider
+        raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=label))
     return hit[1]
 
 
@@ -139,21 +152,53 @@ def _json(raw_body: bytes) -> Any:
         raise InvalidInput({"_schema": [_("Nội dung không phải JSON hợp lệ.")]}) from exc
 
 
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+
+
+def _sepay_payload(raw_body: bytes, content_type: str) -> Any:
+    """SePay posts JSON, or (as its webhook settings allow) the same fields form-encoded or
+    as multipart form data. JSON, nearly every notification, costs two prefix checks more."""
+    if not content_type.startswith((_FORM, _MULTIPART)):
+        return _json(raw_body)
+    mimetype, options = parse_options_header(content_type)
+    try:
+        if mimetype == _FORM:
+            fields = urllib.parse.parse_qsl(
+                raw_body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw_body)
+            )
+        else:
+            _stream, form, _files = FormDataParser().parse(
+                io.BytesIO(raw_body), mimetype, len(raw_body), options
+            )
+            fields = form.items(multi=False)
+    except ValueError as exc:  # UnicodeDecodeError, a malformed pair or multipart body
+        raise InvalidInput({"_schema": [_("Nội dung webhook không đọc được.")]}) from exc
+    # A form has no null: SePay's null fields (code, subAccount…) arrive empty.
+    return {name: (value if value != "" else None) for name, value in fields}
+
+
 def ingest_notification(
-    provider: str, raw_body: bytes, headers: Any, *, now: datetime | None = None
+    provider: str,
+    raw_body: bytes,
+    headers: Any,
+    *,
+    now: datetime | None = None,
+    integration: str = "",
 ) -> IngestResult:
-    """Verify, store once and reconcile one webhook notification from ``provider``."""
+    """Verify, store once and reconcile one webhook notification from ``provider``, signed
+    with the secret of its integration named ``integration`` ("" is the main one)."""
     if provider not in PROVIDERS:
         raise NotFound()
     if len(raw_body) > MAX_WEBHOOK_BODY:
         raise PayloadTooLarge()
     now = now or utcnow()
-    credentials = _credentials(provider)
+    credentials = _credentials(provider, integration)
     secret, auth_mode = credentials.secret, credentials.auth_mode
     try:
         if provider == "sepay":
             signatures.verify_sepay(raw_body, headers, secret, auth_mode, now=now.timestamp())
-            payload = _json(raw_body)
+            payload = _sepay_payload(raw_body, headers.get("Content-Type") or "")
         else:
             payload = _json(raw_body)
             signatures.verify_casso(
@@ -168,6 +213,14 @@ def ingest_notification(
     if stored is None:
         return IngestResult(transfer.event_id, duplicate=True, match_status=None)
     return IngestResult(transfer.event_id, duplicate=False, match_status=stored[2])
+
+
+def store_transfer(transfer: Transfer, raw_body: bytes, now: datetime) -> tuple | None:
+    """Store one transfer read from a provider's transactions API (market.payments.sync) by
+    the webhook's own path: matched, counted in the rollups and credited to its order in one
+    committed transaction, or nothing if either route stored it already. Returns (stall id,
+    order id, match status), None for a transfer stored before."""
+    return _store(_store_params(transfer, raw_body, now))
 
 
 def _store(params: dict[str, Any]) -> tuple | None:
@@ -285,10 +338,13 @@ def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[st
 #: Every column the notification's own values fill (the match fills the rest; the id is the
 #: database's): a notification is always stored whole.
 _MATCHED_COLUMNS = ("stall_id", "order_id", "match_status")
+#: A person's review of an unmatched notification, filled later (assign_unmatched): never
+#: part of the stored statement, which stays as short as it was.
+_REVIEW_COLUMNS = ("reviewed_at", "review_note")
 _NOTIFICATION_COLUMNS = tuple(
     column.name
     for column in PaymentNotification.__table__.columns
-    if column.name != "id" and column.name not in _MATCHED_COLUMNS
+    if column.name != "id" and column.name not in (*_MATCHED_COLUMNS, *_REVIEW_COLUMNS)
 )
 
 
@@ -316,7 +372,10 @@ def _store_statement(dialect: str):
     statement = (
         insert_for(table)
         .from_select([*_NOTIFICATION_COLUMNS, *_MATCHED_COLUMNS], values)
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        # No conflict target: a row that repeats either its (provider, event id) or its
+        # transfer (uq_payment_notifications_transfer: the same transfer by the other route)
+        # inserts nothing. Same cost for the webhook: the index is written either way.
+        .on_conflict_do_nothing()
         .returning(*(table.c[name] for name in _MATCHED_COLUMNS))
     )
     if dialect != "postgresql":
@@ -424,7 +483,7 @@ def save_integration(
     shown = None
     if generate:
         secret = shown = generate_secret()
-    found = queries.integration(provider)
+    found = queries.integration(provider)  # the main one (its plain URL)
     if found is None and secret is None:
         raise InvalidInput({"secret": [_("Vui lòng nhập hoặc tạo khóa bí mật.")]})
     old = _integration_snapshot(found) if found else None
@@ -466,3 +525,224 @@ def _integration_snapshot(integration: WebhookIntegration) -> dict[str, Any]:
         "auth_mode": integration.auth_mode,
         "enabled": integration.enabled,
     }
+
+
+def set_api_token(
+    provider: str, token: str | None, *, actor: User | None = None, name: str = ""
+) -> None:
+    """Set (or with None, remove) the transactions API token of a provider's integration, for
+    ``flask payments-sync``. Audit-logged without the token."""
+    found = queries.integration(provider, name)
+    if found is None:
+        label = f"{provider}/{name}" if name else provider
+        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=label))
+    token = (token or "").strip() or None
+    if token is not None and (len(token) > 200 or any(c.isspace() for c in token)):
+        raise InvalidInput({"api_token": [_("API token không hợp lệ.")]})
+    had = found.api_token is not None
+    found.api_token = token
+    found.updated_at = utcnow()
+    audit.record(
+        "webhook.api_token",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        old={"provider": provider, "name": name, "api_token": had},
+        new={"provider": provider, "name": name, "api_token": token is not None},
+    )
+    db.session.commit()
+
+
+#: An integration's name, as it appears in its webhook URL (market.payments.webhooks).
+INTEGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+def add_integration(
+    provider: str,
+    name: str,
+    *,
+    secret: str,
+    auth_mode: str = "hmac",
+    accounts: list[str] | tuple[str, ...] = (),
+    actor: User | None = None,
+) -> WebhookIntegration:
+    """Another integration of ``provider`` (one SePay company per market board, say): its own
+    secret, reached at ``/api/v1/webhooks/<provider>/<name>``, watching ``accounts``."""
+    if provider not in PROVIDERS:
+        raise NotFound()
+    errors: dict[str, list[str]] = {}
+    if not INTEGRATION_NAME.fullmatch(name or ""):
+        errors["name"] = [_("Tên chỉ gồm chữ thường, số và dấu gạch ngang, tối đa 40 ký tự.")]
+    if auth_mode not in AUTH_MODES or (provider == "casso" and auth_mode != "hmac"):
+        errors["auth_mode"] = [_("Casso chỉ hỗ trợ chữ ký HMAC.")]
+    secret = (secret or "").strip()
+    if len(secret) < MIN_SECRET_LENGTH or any(c.isspace() for c in secret):
+        errors["secret"] = [
+            _("Khóa bí mật cần ít nhất %(n)s ký tự, không có khoảng trắng.", n=MIN_SECRET_LENGTH)
+        ]
+    if errors:
+        raise InvalidInput(errors)
+    found = WebhookIntegration(
+        provider=provider, name=name, auth_mode=auth_mode, secret=secret, enabled=True
+    )
+    found.updated_at = utcnow()
+    db.session.add(found)
+    found.accounts = [IntegrationAccount(account_number=a) for a in _accounts(accounts)]
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise InvalidInput({"name": [_("Tích hợp này đã có.")]}) from exc
+    audit.record(
+        "webhook.add",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        new=_integration_snapshot(found) | {"name": name, "accounts": _accounts(accounts)},
+    )
+    db.session.commit()
+    forget_integrations()
+    return found
+
+
+def watch_accounts(
+    provider: str, name: str, accounts: list[str], *, actor: User | None = None
+) -> WebhookIntegration:
+    """Set the accounts an integration watches (replacing the list)."""
+    found = queries.integration(provider, name)
+    if found is None:
+        label = f"{provider}/{name}" if name else provider
+        raise NotFound(_("Tích hợp %(provider)s chưa được thiết lập.", provider=label))
+    old = [a.account_number for a in found.accounts]
+    found.accounts = [IntegrationAccount(account_number=a) for a in _accounts(accounts)]
+    audit.record(
+        "webhook.watch",
+        actor=actor,
+        entity="webhook",
+        entity_id=found.id,
+        market_id=None,
+        old={"accounts": old},
+        new={"accounts": _accounts(accounts)},
+    )
+    db.session.commit()
+    return found
+
+
+def _accounts(accounts) -> list[str]:
+    numbers = sorted({a.strip() for a in accounts if a and a.strip()})
+    bad = [a for a in numbers if len(a) > 40 or not a.isalnum()]
+    if bad:
+        raise InvalidInput({"accounts": [_("Số tài khoản không hợp lệ: %(a)s", a=bad[0])]})
+    return numbers
+
+
+# --- the unmatched list, worked off ------------------------------------------------------------
+
+REVIEW_NOTE_MAX = 300
+
+
+def can_review(actor: User, notification: PaymentNotification) -> bool:
+    """The province reviews every unmatched payment; a manager those paid into an account a
+    payee of their markets had (queries.unmatched_for)."""
+    if actor.role == "admin":
+        return True
+    if actor.role != "manager":
+        return False
+    return bool(queries.notification_market_ids(notification) & set(actor.market_ids))
+
+
+def _review_note(text: str | None, *, required: bool) -> str | None:
+    note = " ".join((text or "").split()) or None
+    if required and note is None:
+        raise InvalidInput({"reason": [_("Vui lòng ghi lý do.")]})
+    if note is not None and len(note) > REVIEW_NOTE_MAX:
+        raise InvalidInput({"reason": [_("Tối đa %(n)s ký tự.", n=REVIEW_NOTE_MAX)]})
+    return note
+
+
+def _take_unmatched(notification: PaymentNotification, values: dict[str, Any]) -> None:
+    """Change the notification only while it is still unmatched (two reviewers at once: the
+    second is told, and changes nothing)."""
+    table = PaymentNotification.__table__
+    changed = db.session.execute(
+        update(table)
+        .where(table.c.id == notification.id, table.c.match_status == "unmatched")
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise Conflict(_("Khoản này vừa được người khác xử lý. Vui lòng tải lại."))
+
+
+def assign_unmatched(
+    actor: User,
+    notification: PaymentNotification,
+    stall: Stall,
+    *,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> PaymentNotification:
+    """Credit an unmatched incoming payment to ``stall``: it becomes a matched payment of the
+    stall on its own day, counted in the rollups (so the adoption figures and the merchant's
+    screens follow) in the same transaction; audit-logged."""
+    if not can_review(actor, notification):
+        raise NotFound()
+    if not permissions.is_market_manager(actor, stall.market):
+        raise InvalidInput({"stall_code": [_("Bạn không quản lý chợ của sạp này.")]})
+    note = _review_note(note, required=False)
+    _take_unmatched(
+        notification,
+        {
+            "stall_id": stall.id,
+            "match_status": "matched",
+            "reviewed_at": now or utcnow(),
+            "review_note": note,
+        },
+    )
+    stage_received_payment(stall.id, notification.transaction_at, notification.amount)
+    audit.record(
+        "payment.assign",
+        actor=actor,
+        entity="payment",
+        entity_id=notification.id,
+        market_id=stall.market_id,
+        old={"match_status": "unmatched", "stall": None},
+        new={"match_status": "matched", "stall": stall.code, "note": note},
+    )
+    db.session.commit()
+    db.session.refresh(notification)
+    return notification
+
+
+def dismiss_unmatched(
+    actor: User,
+    notification: PaymentNotification,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+) -> PaymentNotification:
+    """Mark an unmatched incoming payment "not a sale" (a refund, a transfer between the
+    merchant's own accounts…) with a reason: kept, never counted; audit-logged."""
+    if not can_review(actor, notification):
+        raise NotFound()
+    reason = _review_note(reason, required=True)
+    _take_unmatched(
+        notification,
+        {"match_status": "ignored", "reviewed_at": now or utcnow(), "review_note": reason},
+    )
+    found = queries.notification_market_ids(notification)
+    markets = sorted(found & set(actor.market_ids) or found)
+    audit.record(
+        "payment.not_a_sale",
+        actor=actor,
+        entity="payment",
+        entity_id=notification.id,
+        market_id=markets[0] if markets else None,
+        old={"match_status": "unmatched"},
+        new={"match_status": "ignored", "reason": reason},
+    )
+    db.session.commit()
+    db.session.refresh(notification)
+    return notification

@@ -13,6 +13,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -30,8 +31,14 @@ from market.formatting import number
 from market.markets.models import Stall
 from market.merchants.queries import payee_payload
 from market.payments import queries, services
-from market.payments.forms import CollectForm, IntegrationForm, PayAmountForm
-from market.payments.models import PROVIDERS, CollectOrder
+from market.payments.forms import (
+    AssignPaymentForm,
+    CollectForm,
+    IntegrationForm,
+    NotASaleForm,
+    PayAmountForm,
+)
+from market.payments.models import PROVIDERS, CollectOrder, PaymentNotification
 from market.payments.schemas import OrderStatusSchema
 from market.qr import render_pay_card
 from market.vietqr import VietQRError, bank_app_link, bank_apps, bank_by_bin, transliterate
@@ -401,10 +408,98 @@ def save_integration(provider: str):
     )
 
 
+# --- the unmatched list, worked off ---------------------------------------------------------
+
+
+def _reviewer_only() -> None:
+    if current_user.role not in ("admin", "manager"):
+        abort(403)
+
+
+def _assign_form(**kwargs) -> AssignPaymentForm:
+    form = AssignPaymentForm(**kwargs)
+    form.market_code.choices = [
+        (m.code, f"{m.name} ({m.code})") for m in queries.review_markets(current_user)
+    ]
+    return form
+
+
+def _prefix(notification_id: int) -> str:
+    """Each payment's two forms have their own field names and ids on the one page."""
+    return f"p{notification_id}"
+
+
+def _unmatched_page(failed: int | None = None, forms=None, status: int = 200):
+    notifications = queries.unmatched_for(current_user)
+    rows = []
+    for n in notifications:
+        if failed == n.id and forms:
+            assign, dismiss = forms
+        else:
+            assign = _assign_form(formdata=None, prefix=_prefix(n.id))
+            dismiss = NotASaleForm(formdata=None, prefix=_prefix(n.id))
+        rows.append({"n": n, "assign": assign, "dismiss": dismiss})
+    response = render_template("payments/unmatched.html", rows=rows)
+    return _no_store(make_response(response, status))
+
+
+def _reviewed_notification(notification_id: int) -> PaymentNotification:
+    _reviewer_only()
+    notification = db.session.get(PaymentNotification, notification_id)
+    if notification is None or not services.can_review(current_user, notification):
+        raise NotFound(_("Không tìm thấy khoản tiền này."))
+    return notification
+
+
 @bp.route("/admin/payments/unmatched")
 @login_required
 def unmatched():
-    _admin_only()
-    return render_template(
-        "payments/unmatched.html", notifications=queries.unmatched_notifications()
-    )
+    _reviewer_only()
+    return _unmatched_page()
+
+
+@bp.route("/admin/payments/unmatched/<int:notification_id>/assign", methods=["POST"])
+@login_required
+def assign_unmatched(notification_id: int):
+    notification = _reviewed_notification(notification_id)
+    form = _assign_form(prefix=_prefix(notification_id))
+    dismiss = NotASaleForm(formdata=None, prefix=_prefix(notification_id))
+    if form.validate_on_submit():
+        stall = queries.stall_by_codes(form.market_code.data, (form.stall_code.data or "").strip())
+        try:
+            if stall is None:
+                raise InvalidInput({"stall_code": [_("Không có sạp này ở chợ đã chọn.")]})
+            services.assign_unmatched(current_user, notification, stall, note=form.note.data)
+        except InvalidInput as exc:
+            for name, messages in exc.errors.items():
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = [*field.errors, *messages]
+            return _unmatched_page(notification_id, (form, dismiss), status=422)
+        flash(
+            _(
+                "Đã ghi khoản %(amount)s đồng cho sạp %(code)s.",
+                amount=number(notification.amount),
+                code=stall.code,
+            ),
+            "success",
+        )
+        return redirect(url_for("payments.unmatched"))
+    return _unmatched_page(notification_id, (form, dismiss), status=422)
+
+
+@bp.route("/admin/payments/unmatched/<int:notification_id>/not-a-sale", methods=["POST"])
+@login_required
+def dismiss_unmatched(notification_id: int):
+    notification = _reviewed_notification(notification_id)
+    form = NotASaleForm(prefix=_prefix(notification_id))
+    assign = _assign_form(formdata=None, prefix=_prefix(notification_id))
+    if form.validate_on_submit():
+        try:
+            services.dismiss_unmatched(current_user, notification, form.reason.data)
+        except InvalidInput as exc:
+            form.reason.errors = [*form.reason.errors, *exc.errors.get("reason", [])]
+            return _unmatched_page(notification_id, (assign, form), status=422)
+        flash(_("Đã đánh dấu: không phải tiền bán hàng."), "success")
+        return redirect(url_for("payments.unmatched"))
+    return _unmatched_page(notification_id, (assign, form), status=422)

@@ -38,6 +38,8 @@ PROVIDER_PATHS = {f"/{provider}": provider for provider in services.PROVIDERS}
 bp = Blueprint("webhooks", __name__, url_prefix=URL_PREFIX)
 for _path, _provider in PROVIDER_PATHS.items():
     bp.add_url_rule(_path, endpoint=_provider, methods=["POST"], build_only=True)
+# A provider's other integrations (several per provider, each with its own secret).
+bp.add_url_rule("/<provider>/<name>", endpoint="named", methods=["POST"], build_only=True)
 
 #: The two answers, written once, byte for byte what ``jsonify`` wrote: compact, keys
 #: sorted, a final newline.
@@ -71,10 +73,12 @@ class WebhookIngest:
 
     def __call__(self, environ: dict[str, Any], start_response) -> Iterable[bytes]:
         try:
-            provider = self._provider(environ)
+            provider, name = self._provider(environ)
             raw = self._body(environ)
             with self.app.app_context():
-                result = services.ingest_notification(provider, raw, EnvironHeaders(environ))
+                result = services.ingest_notification(
+                    provider, raw, EnvironHeaders(environ), integration=name
+                )
         except Exception as exc:
             return self._error(environ, start_response, exc)
         body, headers = self._answers[result.duplicate]
@@ -82,13 +86,19 @@ class WebhookIngest:
         return [body]
 
     @staticmethod
-    def _provider(environ: dict[str, Any]) -> str:
-        provider = PROVIDER_PATHS.get(environ.get("PATH_INFO", ""))
+    def _provider(environ: dict[str, Any]) -> tuple[str, str]:
+        """(provider, integration name) of the path: "/sepay" is SePay's main integration,
+        "/sepay/cho-thai" the one named cho-thai."""
+        path = environ.get("PATH_INFO", "")
+        provider, name = PROVIDER_PATHS.get(path), ""
         if provider is None:
-            raise NotFound()
+            head, _slash, name = path.rpartition("/")
+            provider = PROVIDER_PATHS.get(head)
+            if provider is None or not services.INTEGRATION_NAME.fullmatch(name):
+                raise NotFound()
         if environ["REQUEST_METHOD"] != "POST":
             raise MethodNotAllowed(valid_methods=["POST"])
-        return provider
+        return provider, name
 
     @staticmethod
     def _body(environ: dict[str, Any]) -> bytes:

@@ -1,7 +1,7 @@
 """Who may use the payments routes: every route × every role × own/other market.
 
-The pay page is public; collect mode belongs to the stall's own merchant; webhook settings and
-the review of unmatched payments to the province (admin). Webhooks are for no role at all:
+The pay page is public; collect mode belongs to the stall's own merchant; webhook settings to
+the province (admin); the unmatched review: test_payments_review_access.py. Webhooks are for no role at all:
 without the provider's signature everyone gets 401 and nothing is stored.
 """
 
@@ -48,9 +48,9 @@ MATRIX = [
         {"sepay-auth_mode": "apikey", "sepay-secret": "x" * 32, "sepay-enabled": "y"},
         {"admin"},
     ),
-    ("payments.unmatched", "GET", "/admin/payments/unmatched", None, {"admin"}),
     ("webhooks.sepay", "POST", "/api/v1/webhooks/sepay", sepay_body(), set()),
     ("webhooks.casso", "POST", "/api/v1/webhooks/casso", {"error": 0, "data": {}}, set()),
+    ("webhooks.named", "POST", "/api/v1/webhooks/sepay/cho-thai", sepay_body(), set()),
 ]
 
 
