@@ -15,10 +15,7 @@ After each change the test checks three things, on both databases:
 Kinds of change: a received payment (a signed SePay notification), a refund (an outgoing
 transfer), an unmatched payment, a payee change and its verification (four-eyes), a stall's
 status, a manager's declaration of the criteria (shown at once, not after the cache time),
-a new market. *Assigning an unmatched payment to a stall afterwards* does not exist in the
-app (unmatched payments are listed for review only), so there is nothing to check for it;
-if it is added it must stage the payment in the rollups (``stage_received_payment``) and get a
-step here.
+a new market, and an unmatched payment credited to a stall afterwards by the province.
 """
 
 from __future__ import annotations
@@ -36,8 +33,9 @@ from market.auth.models import User
 from market.auth.services import create_api_token
 from market.extensions import db
 from market.markets import services as markets
-from market.markets.models import Market
+from market.markets.models import Market, Stall
 from market.merchants import services as merchants
+from market.payments import services as payments
 from market.payments.models import PaymentNotification, WebhookIntegration
 from tests.adoption.conftest import NOW
 from tests.conftest import HASH, Auth
@@ -244,6 +242,19 @@ def test_an_unmatched_payment_changes_nothing_served(site, clock):
         assert _webhook(site, 9103, amount=12_000, account="55555555") == "unmatched"
 
     site.check_change(unmatched, moves=False, clock=clock)
+
+
+def test_an_unmatched_payment_credited_to_a_stall_is_served(site, clock):
+    assert _webhook(site, 9104, amount=15_000, account="55555555") == "unmatched"
+    notification = db.session.scalar(
+        select(PaymentNotification).where(PaymentNotification.event_id == "9104")
+    )
+
+    def credit():
+        stall = db.session.get(Stall, site.province.stalls["A-02"].id)
+        payments.assign_unmatched(db.session.get(User, site.admin.id), notification, stall)
+
+    site.check_change(credit, moves=True, clock=clock)
 
 
 def test_a_payee_change_and_its_verification_are_served(site, clock):
