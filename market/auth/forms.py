@@ -53,33 +53,30 @@ class LargeTextForm(FlaskForm):
     next = HiddenField()
 
 
-class ActivateForm(FlaskForm):
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (the rule itself is checked by the service)."""
+
+    password = PasswordField(
+        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
+        [InputRequired(_l("Vui lòng đặt mật khẩu.")), Length(max=200)],
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        [InputRequired(_l("Vui lòng nhập lại mật khẩu.")), Length(max=200)],
+    )
+
+
+class ActivateForm(NewPasswordForm):
     code = StringField(
         _l("Mã kích hoạt (8 số, trên phiếu chào mừng)"),
         [InputRequired(_l("Vui lòng nhập mã kích hoạt.")), Length(max=20)],
     )
-    password = PasswordField(
-        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
-        [InputRequired(_l("Vui lòng đặt mật khẩu.")), Length(max=200)],
-    )
-    confirm = PasswordField(
-        _l("Nhập lại mật khẩu mới"),
-        [InputRequired(_l("Vui lòng nhập lại mật khẩu.")), Length(max=200)],
-    )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
         _l("Mật khẩu hiện tại"),
         [InputRequired(_l("Vui lòng nhập mật khẩu hiện tại.")), Length(max=200)],
-    )
-    password = PasswordField(
-        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
-        [InputRequired(_l("Vui lòng đặt mật khẩu.")), Length(max=200)],
-    )
-    confirm = PasswordField(
-        _l("Nhập lại mật khẩu mới"),
-        [InputRequired(_l("Vui lòng nhập lại mật khẩu.")), Length(max=200)],
     )
 
 

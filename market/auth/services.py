@@ -111,29 +111,6 @@ def create_user(
     return user
 
 
-def set_role(actor: User | None, user: User, role: str, markets: list[Market]) -> User:
-    if actor is not None and not permissions.can_manage_users(actor):
-        raise Forbidden()
-    if role not in ROLES:
-        raise InvalidInput({"role": [_("Vai trò không hợp lệ.")]})
-    old = {"role": user.role, "markets": sorted(m.code for m in user.markets)}
-    user.role = role
-    user.markets = list(markets)
-    new = {"role": role, "markets": sorted(m.code for m in markets)}
-    if old != new:
-        audit.record(
-            "user.role",
-            actor=actor,
-            entity="user",
-            entity_id=user.id,
-            market_id=None,
-            old=old,
-            new=new,
-        )
-    commit_or_conflict()
-    return user
-
-
 def set_preferences(
     user: User, *, locale: str | None = None, large_text: bool | None = None
 ) -> None:
