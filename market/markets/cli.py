@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
             raise click.UsageError(f"unknown market code: {market_code}")
         content = file.read_bytes()
         try:
-            total = len(importing.read_table(file.name, content))
+            total = sum(1 for _row in importing.iter_table(file.name, content))
             with click.progressbar(length=total, label="Checking rows", file=sys.stderr) as bar:
                 report = importing.run_import(
                     None, market, file.name, content, dry_run=dry_run, progress=bar.update
@@ -33,8 +33,8 @@ def register(app: Flask) -> None:
             raise click.ClickException(exc.message) from exc
         for error in report.errors:
             click.echo(f"line {error.line}, column {error.column}: {error.message}", err=True)
-        summary = {k: v for k, v in report.as_dict().items() if k != "errors"}
-        summary["errors"] = len(report.errors)
+        summary = {k: v for k, v in report.as_dict().items() if k not in ("errors", "errors_more")}
+        summary["errors"] = report.error_count
         click.echo(json.dumps(summary, ensure_ascii=False))
         # The new merchants' one-time codes exist only here (never stored): on stderr, so
         # the summary on stdout stays one JSON line.

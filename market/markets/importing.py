@@ -9,6 +9,7 @@ cells keep what is already there.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from xml.parsers import expat
 
 from flask_babel import force_locale
@@ -103,6 +105,7 @@ class ImportReport:
     payees_set: int = 0
     unchanged: int = 0
     applied: bool = False
+    errors_more: int = 0  # errors past the MAX_ERRORS kept in ``errors``
     # The phone numbers of the file's merchants, and the activation codes issued for those
     # who could not get in yet (market.auth.services.IssuedCode): shown once, so neither is
     # part of as_dict (which is stored with the upload).
@@ -112,6 +115,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.errors_more
 
     def as_dict(self) -> dict:
         hidden = ("errors", "phones", "welcome_codes")
@@ -218,18 +225,23 @@ def _cell_too_long(line: int) -> ImportFileError:
 
 
 def _csv_rows(content: bytes) -> Iterable[tuple[int, list[str]]]:
+    # Checked whole, then decoded as it is read: the file's text is never all held at once.
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        text = content.decode("utf-8-sig")
+        for start in range(0, len(content), _CHUNK):
+            decoder.decode(content[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise ImportFileError(
             _("Tệp CSV phải lưu bằng mã UTF-8 (trong Excel: Lưu thành > CSV UTF-8).")
         ) from None
-    sample = text[:4096]
+    sample = content[: 4 * 4096].decode("utf-8-sig", errors="ignore")[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     # The reader builds a whole line's cells at once: count them before it does.
-    if text.count(delimiter) > MAX_CELLS:
+    if content.count(delimiter.encode()) > MAX_CELLS:
         raise ImportFileError(_("Tệp có quá nhiều ô (hơn %(n)s).", n=MAX_CELLS))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     while True:
         try:
             cells = next(reader)
@@ -715,35 +727,33 @@ def check_row(
     return RowPlan(line, code, stall, merchant, payee), []
 
 
-def _check_file(
-    table: Iterable[tuple[int, dict[str, str]]], report: ImportReport
-) -> tuple[list[RowPlan], list[RowError]]:
+def _check_rows(
+    rows: Iterable[tuple[int, dict[str, str]]], seen: _Seen, report: ImportReport
+) -> list[RowPlan]:
+    """Check a chunk of rows: each row alone, then against the rows before it in the file
+    (``seen``: the stall codes and each phone's first name). Errors go to ``report``."""
     plans: list[RowPlan] = []
-    errors: list[RowError] = []
-    seen_codes: dict[str, int] = {}
-    names_by_phone: dict[str, tuple[int, str]] = {}
-    labels = (_Labels(GOODS_CATEGORIES), _Labels(STALL_STATUS_LABELS))
-    for line, row in table:
+    for line, row in rows:
         report.rows += 1
-        plan, row_errors = check_row(line, row, labels)
-        errors.extend(row_errors)
+        plan, row_errors = check_row(line, row, seen.labels)
+        report.errors.extend(row_errors)
         if plan is None:
             continue
-        if plan.code in seen_codes:
-            errors.append(
+        if plan.code in seen.codes:
+            report.errors.append(
                 RowError(
                     line,
                     "ma_sap",
-                    _("Mã sạp “%(c)s” đã có ở dòng %(l)s.", c=plan.code, l=seen_codes[plan.code]),
+                    _("Mã sạp “%(c)s” đã có ở dòng %(l)s.", c=plan.code, l=seen.codes[plan.code]),
                 )
             )
             continue
-        seen_codes[plan.code] = line
+        seen.codes[plan.code] = line
         if plan.merchant:
             phone, name = plan.merchant["phone"], plan.merchant["full_name"]
-            first = names_by_phone.setdefault(phone, (line, name))
+            first = seen.names.setdefault(phone, (line, name))
             if first[1] != name:
-                errors.append(
+                report.errors.append(
                     RowError(
                         line,
                         "ho_ten",
@@ -757,7 +767,17 @@ def _check_file(
                 )
                 continue
         plans.append(plan)
-    return plans, errors
+    return plans
+
+
+@dataclass
+class _Seen:
+    """What checking a row needs of the rows before it: small, one entry per stall code and
+    per phone."""
+
+    labels: tuple[_Labels, _Labels]
+    codes: dict[str, int] = field(default_factory=dict)  # stall code -> first line
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)  # phone -> (line, name)
 
 
 # --- applying -------------------------------------------------------------------------------
@@ -923,35 +943,91 @@ def _stage_file(
 ) -> ImportReport:
     """Read, check and stage a file in the session; the caller commits or rolls back.
 
+    One pipeline, _STAGE_CHUNK rows at a time: read them, check them (each row alone, then
+    against the rows before it: ``_Seen``), stage them (merchants, stalls, payees:
+    ``_stage_plans``), and forget them. What is kept for the whole file is small and one
+    entry per stall code or phone (``_Seen``, ``_Staged``), and at most MAX_ERRORS errors (the
+    rest are counted), so the import's memory does not grow with the rows' plans
+    (bench/bench_import.py). A row with an error stops nothing: the rest of the file is still
+    checked and staged, so the report lists every error, and the caller rolls back.
+
     ``batch`` is the stored upload being applied: payees it creates record it and its
     uploader, who may then not verify them (four-eyes)."""
     report = ImportReport()
-    # Each row is checked as it is read: the file's rows are never all held at once.
-    plans, report.errors = _check_file(iter_table(filename, content), report)
+    seen = _Seen((_Labels(GOODS_CATEGORIES), _Labels(STALL_STATUS_LABELS)))
+    staged = _Staged(actor, market, batch, utcnow())
+    table = iter_table(filename, content)
     try:
-        _stage_plans(actor, market, plans, report, batch)
-        db.session.flush()
-    except IntegrityError:
+        while rows := list(islice(table, _STAGE_CHUNK)):
+            read = len(rows)
+            plans = _check_rows(rows, seen, report)
+            del rows
+            if not staged.broken:
+                try:
+                    _stage_plans(staged, plans, report)
+                    db.session.flush()
+                except IntegrityError:
+                    db.session.rollback()
+                    staged.broken = True
+            staged.rows += len(plans)
+            del plans
+            _cap_errors(report)
+            if progress:
+                progress(read)
+    except BaseException:
+        # A file refused part way (ImportFileError) leaves nothing staged behind.
         db.session.rollback()
+        raise
+    if staged.broken:
         report.errors.append(
             RowError(0, "", _("Dữ liệu vừa bị người khác thay đổi. Vui lòng thử lại."))
         )
-    if progress:
-        progress(len(plans))
-    report.errors.sort(key=lambda e: (e.line, e.column))
+    else:
+        report.unchanged = staged.rows - staged.changed
+    report.phones = sorted(staged.merchant_ids)
+    report.errors.sort(key=_error_order)
     return report
 
 
-def _stage_plans(
-    actor: User | None,
-    market: Market,
-    plans: list[RowPlan],
-    report: ImportReport,
-    batch: ImportBatch | None = None,
-) -> None:
-    """Stage every row: merchants, stalls (with their merchant), then payees.
+_STAGE_CHUNK = 2000
+MAX_ERRORS = 1000  # errors kept in a report; the rest are counted (ImportReport.errors_more)
 
-    What is already there is read up front, one query per kind, and changed through the ORM
+
+def _error_order(error: RowError) -> tuple[int, str]:
+    return error.line, error.column
+
+
+def _cap_errors(report: ImportReport) -> None:
+    """Keep the first MAX_ERRORS errors of the file, count the rest. Called after each chunk:
+    the errors of a chunk are all on lines after those of the chunks before it."""
+    if len(report.errors) > MAX_ERRORS:
+        report.errors.sort(key=_error_order)
+        report.errors_more += len(report.errors) - MAX_ERRORS
+        del report.errors[MAX_ERRORS:]
+
+
+@dataclass
+class _Staged:
+    """What staging a chunk needs of the chunks before it: small, one entry per phone."""
+
+    actor: User | None
+    market: Market
+    batch: ImportBatch | None
+    now: datetime
+    # Every merchant of the file staged so far, by phone (``report.phones``).
+    merchant_ids: dict[str, int] = field(default_factory=dict)
+    # Of those, the ids of the merchants that were already there (the others this import
+    # creates, and a later row of the same phone wins); each was checked once (check_may_hold).
+    known: set[int] = field(default_factory=set)
+    rows: int = 0  # rows staged (without errors)
+    changed: int = 0  # of which rows that changed something
+    broken: bool = False  # a flush failed (someone else changed the data): staging stopped
+
+
+def _stage_plans(staged: _Staged, plans: list[RowPlan], report: ImportReport) -> None:
+    """Stage a chunk of rows: merchants, stalls (with their merchant), then payees.
+
+    What is already there is read per chunk, one query per kind, and changed through the ORM
     and the merchants' services. New rows and their audit entries go in as one executemany
     per kind and chunk: 20,000 rows through the ORM's unit of work cost ~35 s, past a
     worker's timeout (bench/bench_import.py). What this gives up: new merchants and the
@@ -959,45 +1035,70 @@ def _stage_plans(
     so their rules (``consent_at``, the ``stall.assign`` audit entry) are repeated below;
     payees still go through ``stage_payees``.
     """
-    now = utcnow()
+    actor, market = staged.actor, staged.market
+    changed: set[int] = set()  # lines of this chunk that change something
+    _stage_merchants(staged, plans, changed, report)
+    codes = [plan.code for plan in plans]
     stalls = {
-        s.code: s for s in db.session.scalars(select(Stall).where(Stall.market_id == market.id))
-    }
-    merchants: dict[str, Merchant] = {}
-    phones = sorted({p.merchant["phone"] for p in plans if p.merchant})
-    report.phones = phones
-    for start in range(0, len(phones), 500):
-        chunk = phones[start : start + 500]
-        merchants.update(
-            (m.phone, m)
-            for m in db.session.scalars(select(Merchant).where(Merchant.phone.in_(chunk)))
-        )
-    currents = {
-        p.stall_id: p
-        for p in db.session.scalars(
-            select(PayeeAccount)
-            .join(Stall, Stall.id == PayeeAccount.stall_id)
-            .where(Stall.market_id == market.id, PayeeAccount.is_current)
+        s.code: s
+        for s in db.session.scalars(
+            select(Stall).where(Stall.market_id == market.id, Stall.code.in_(codes))
         )
     }
-    changed: set[int] = set()
+    stall_ids = {code: s.id for code, s in stalls.items()}
+    currents = {}
+    if stall_ids:
+        currents = {
+            p.stall_id: p
+            for p in db.session.scalars(
+                select(PayeeAccount).where(
+                    PayeeAccount.stall_id.in_(list(stall_ids.values())), PayeeAccount.is_current
+                )
+            )
+        }
+    _stage_stalls(
+        actor, market, plans, stalls, stall_ids, staged.merchant_ids, changed, report, staged.now
+    )
+    _stage_payees(actor, market, plans, stalls, stall_ids, currents, changed, report, staged.batch)
+    staged.changed += len(changed)
 
+
+def _stage_merchants(
+    staged: _Staged, plans: list[RowPlan], changed: set[int], report: ImportReport
+) -> None:
+    """The merchants of a chunk: those already there changed through ``stage_merchant`` (and
+    checked once: someone known elsewhere is neither changed nor revealed, as by the form),
+    new ones inserted (the one place the import creates them)."""
+    actor, now, ids = staged.actor, staged.now, staged.merchant_ids
+    # Keyed by the file's own phone strings: those are what ``ids`` keeps for the file.
+    phones = {p.merchant["phone"]: p.merchant["phone"] for p in plans if p.merchant}
+    created = {phone for phone in phones if phone in ids and ids[phone] not in staged.known}
+    merchants: dict[str, Merchant] = {}
+    if len(phones) > len(created):
+        merchants = {
+            m.phone: m
+            for m in db.session.scalars(
+                select(Merchant).where(Merchant.phone.in_(sorted(phones.keys() - created)))
+            )
+        }
+    for phone, merchant in merchants.items():
+        ids[phones[phone]] = merchant.id
+    new_merchants: dict[str, dict] = {}
+    again: dict[str, dict] = {}  # created by an earlier chunk, named again here
     with db.session.no_autoflush:
-        # Merchants: the one place the import creates them.
-        new_merchants: dict[str, dict] = {}
-        checked: set[int] = set()
         for plan in plans:
             if not plan.merchant:
                 continue
-            merchant = merchants.get(plan.merchant["phone"])
+            phone = plan.merchant["phone"]
+            merchant = merchants.get(phone)
             if merchant is not None:
                 before = (merchant.full_name, merchant.tax_code, merchant.consent)
                 stage_merchant(merchant=merchant, now=now, **plan.merchant)
-                if actor is not None and merchant.id not in checked:
-                    # Someone known elsewhere is neither changed nor revealed (as by form).
-                    checked.add(merchant.id)
+                if merchant.id not in staged.known:
+                    staged.known.add(merchant.id)
                     try:
-                        check_may_hold(actor, merchant)
+                        if actor is not None:
+                            check_may_hold(actor, merchant)
                     except DomainError as exc:
                         column = exc.field or "so_dien_thoai"
                         report.errors.append(RowError(plan.line, column, exc.message))
@@ -1006,46 +1107,37 @@ def _stage_plans(
                     report.merchants_updated += 1
                     changed.add(plan.line)
                 continue
-            if plan.merchant["phone"] not in new_merchants:
+            if phone in created:
+                again[phone] = plan.merchant
+                continue
+            if phone not in new_merchants:
                 report.merchants_created += 1
                 changed.add(plan.line)
-            new_merchants[plan.merchant["phone"]] = {
+            new_merchants[phone] = {
                 **plan.merchant,
                 "consent_at": now if plan.merchant["consent"] else None,
                 "created_at": now,
             }
-        merchant_ids = {phone: m.id for phone, m in merchants.items()}
-        new_merchant_ids: list[int] = []
-        values = list(new_merchants.values())
-        del new_merchants
-        for start in range(0, len(values), _STAGE_CHUNK):
-            chunk = values[start : start + _STAGE_CHUNK]
-            db.session.execute(insert(Merchant.__table__), chunk)
-            # Ids read back by phone: a plain executemany, parsed once, is cheaper than
-            # RETURNING, which makes one long multi-row statement per thousand rows.
-            created = db.session.execute(
-                select(Merchant.id, Merchant.phone).where(
-                    Merchant.phone.in_([row["phone"] for row in chunk])
-                )
+    # A merchant created by an earlier chunk and named again: the file's last row wins.
+    for phone, merchant in again.items():
+        db.session.execute(
+            update(Merchant)
+            .where(Merchant.id == ids[phone])
+            .values(
+                tax_code=merchant["tax_code"],
+                consent=merchant["consent"],
+                consent_at=now if merchant["consent"] else None,
             )
-            for merchant_id, phone in created:
-                merchant_ids[phone] = merchant_id
-                new_merchant_ids.append(merchant_id)
-        del values
-    # From here every merchant of the file has an id (merchant_ids, by phone), and
-    # new_merchant_ids are those this import created.
-
-    # Stalls with their merchant, then payees, a chunk of rows at a time: what is kept for
-    # the whole file is ids, so memory does not grow with the rows' statements.
-    stall_ids = {code: s.id for code, s in stalls.items()}
-    for start in range(0, len(plans), _STAGE_CHUNK):
-        chunk = plans[start : start + _STAGE_CHUNK]
-        _stage_stalls(actor, market, chunk, stalls, stall_ids, merchant_ids, changed, report, now)
-        _stage_payees(actor, market, chunk, stalls, stall_ids, currents, changed, report, batch)
-    report.unchanged = len(plans) - len(changed)
-
-
-_STAGE_CHUNK = 2000
+            .execution_options(synchronize_session=False)
+        )
+    if new_merchants:
+        db.session.execute(insert(Merchant.__table__), list(new_merchants.values()))
+        # Ids read back by phone: a plain executemany, parsed once, is cheaper than
+        # RETURNING, which makes one long multi-row statement per thousand rows.
+        for merchant_id, phone in db.session.execute(
+            select(Merchant.id, Merchant.phone).where(Merchant.phone.in_(list(new_merchants)))
+        ):
+            ids[phones[phone]] = merchant_id
 
 
 def _stage_stalls(
