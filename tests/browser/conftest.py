@@ -101,6 +101,9 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     # Links printed on stickers and welcome slips point at this server.
     env["MARKET_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    # Tests set a new webhook secret and notify at once: both workers read it afresh (with the
+    # default 5 s, the other worker could still hold the previous test's secret: 401).
+    env["MARKET_INTEGRATION_CACHE_SECONDS"] = "0"
     log = instance / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}"]
     with log.open("wb") as log_file:
