@@ -280,39 +280,69 @@ def activation_url(user: User) -> str:
 
 def _stage_code(actor: User | None, user: User, *, now: datetime) -> IssuedCode:
     """A new code for ``user``; every earlier code of theirs stops working."""
+    return _stage_codes(actor, [user], now)[0]
+
+
+def _stage_codes(actor: User | None, users: list[User], now: datetime) -> list[IssuedCode]:
+    """A new code for each of ``users`` (in their order); every earlier code of theirs stops
+    working. A few statements however many users: an import issues hundreds at once."""
+    user_ids = [u.id for u in users]
     db.session.execute(
         update(ActivationCode)
         .where(
-            ActivationCode.user_id == user.id,
+            ActivationCode.user_id.in_(user_ids),
             ActivationCode.used_at.is_(None),
             ActivationCode.revoked_at.is_(None),
         )
         .values(revoked_at=now)
     )
-    code = f"{secrets.randbelow(10**ACTIVATION_CODE_DIGITS):0{ACTIVATION_CODE_DIGITS}d}"
-    row = ActivationCode(
-        user_id=user.id,
-        code_hash=hash_activation_code(user.id, code),
-        created_at=now,
-        created_by_id=actor.id if actor else None,
-        expires_at=now + activation_ttl(),
-        failed_attempts=0,
+    expires_at = now + activation_ttl()
+    codes = {
+        u.id: f"{secrets.randbelow(10**ACTIVATION_CODE_DIGITS):0{ACTIVATION_CODE_DIGITS}d}"
+        for u in users
+    }
+    db.session.execute(
+        insert(ActivationCode.__table__),
+        [
+            {
+                "user_id": user_id,
+                "code_hash": hash_activation_code(user_id, code),
+                "created_at": now,
+                "created_by_id": actor.id if actor else None,
+                "expires_at": expires_at,
+                "failed_attempts": 0,
+            }
+            for user_id, code in codes.items()
+        ],
     )
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
+    code_ids = dict(
+        db.session.execute(
+            select(ActivationCode.user_id, ActivationCode.id).where(
+                ActivationCode.user_id.in_(user_ids),
+                ActivationCode.used_at.is_(None),
+                ActivationCode.revoked_at.is_(None),
+            )
+        ).all()
+    )
+    audit.record_many(
         "activation_code.issue",
         actor=actor,
         entity="user",
-        entity_id=user.id,
         market_id=None,
-        new={
-            "code_id": row.id,
-            "username": user.username,
-            "expires_at": row.expires_at.isoformat(),
-        },
+        changes=[
+            (
+                u.id,
+                None,
+                {
+                    "code_id": code_ids[u.id],
+                    "username": u.username,
+                    "expires_at": expires_at.isoformat(),
+                },
+            )
+            for u in users
+        ],
     )
-    return IssuedCode(user=user, code=code, expires_at=row.expires_at)
+    return [IssuedCode(user=u, code=codes[u.id], expires_at=expires_at) for u in users]
 
 
 def merchant_login(merchant: Merchant) -> User | None:
@@ -324,29 +354,59 @@ def merchant_login(merchant: Merchant) -> User | None:
 def _stage_merchant_login(actor: User | None, merchant: Merchant) -> User:
     user = merchant_login(merchant)
     if user is None:
-        taken = db.session.scalar(select(User.id).where(User.username == merchant.phone))
-        # The phone is the identity; a username already taken by someone else (never a
-        # phone in practice) gets a suffix, while login by phone still finds this merchant.
-        username = merchant.phone if taken is None else f"{merchant.phone}-{merchant.id}"
-        user = User(
-            username=username,
-            full_name=merchant.full_name,
-            role="merchant",
-            merchant_id=merchant.id,
-            password_hash=NO_PASSWORD,
-            active=True,
-        )
-        db.session.add(user)
-        db.session.flush()
-        audit.record(
-            "user.create",
-            actor=actor,
-            entity="user",
-            entity_id=user.id,
-            market_id=None,
-            new={"username": username, "role": "merchant", "merchant_id": merchant.id},
-        )
+        user = _create_merchant_logins(actor, [merchant])[merchant.id]
     return user
+
+
+def _create_merchant_logins(actor: User | None, merchants: list) -> dict[int, User]:
+    """Logins for merchants that have none (``merchants``: anything with ``id``, ``phone``
+    and ``full_name``), by merchant id. The phone is the identity; a username already taken by
+    someone else (never a phone in practice) gets a suffix, while login by phone still finds
+    the merchant."""
+    taken = set(
+        db.session.scalars(
+            select(User.username).where(User.username.in_([m.phone for m in merchants]))
+        )
+    )
+    db.session.execute(
+        insert(User.__table__),
+        [
+            {
+                "username": m.phone if m.phone not in taken else f"{m.phone}-{m.id}",
+                "full_name": m.full_name,
+                "role": "merchant",
+                "merchant_id": m.id,
+                "password_hash": NO_PASSWORD,
+                "active": True,
+                "large_text": False,
+                "created_at": utcnow(),
+            }
+            for m in merchants
+        ],
+    )
+    logins = {
+        user.merchant_id: user
+        for user in db.session.scalars(
+            select(User).where(
+                User.merchant_id.in_([m.id for m in merchants]), User.role == "merchant"
+            )
+        )
+    }
+    audit.record_many(
+        "user.create",
+        actor=actor,
+        entity="user",
+        market_id=None,
+        changes=[
+            (
+                logins[m.id].id,
+                None,
+                {"username": logins[m.id].username, "role": "merchant", "merchant_id": m.id},
+            )
+            for m in merchants
+        ],
+    )
+    return logins
 
 
 def issue_activation_codes(
@@ -405,112 +465,11 @@ def _issue_codes(
     ]
     if not needed:
         return []
-    # Logins for those who have none: the phone is the identity; a username already taken by
-    # someone else (never a phone in practice) gets a suffix, while login by phone still
-    # finds this merchant.
     new = [m for m in needed if m.id not in logins]
     if new:
-        taken = set(
-            db.session.scalars(
-                select(User.username).where(User.username.in_([m.phone for m in new]))
-            )
-        )
-        rows = [
-            {
-                "username": m.phone if m.phone not in taken else f"{m.phone}-{m.id}",
-                "full_name": m.full_name,
-                "role": "merchant",
-                "merchant_id": m.id,
-                "password_hash": NO_PASSWORD,
-                "active": True,
-                "large_text": False,
-                "created_at": now,
-            }
-            for m in new
-        ]
-        db.session.execute(insert(User.__table__), rows)
-        for user in db.session.scalars(
-            select(User).where(User.merchant_id.in_([m.id for m in new]), User.role == "merchant")
-        ):
-            logins[user.merchant_id] = user
-        audit.record_many(
-            "user.create",
-            actor=actor,
-            entity="user",
-            market_id=None,
-            changes=[
-                (
-                    logins[m.id].id,
-                    None,
-                    {"username": logins[m.id].username, "role": "merchant", "merchant_id": m.id},
-                )
-                for m in new
-            ],
-        )
-    users = [logins[m.id] for m in needed]
-    user_ids = [u.id for u in users]
-    # A new code each; every earlier code of theirs stops working.
-    db.session.execute(
-        update(ActivationCode)
-        .where(
-            ActivationCode.user_id.in_(user_ids),
-            ActivationCode.used_at.is_(None),
-            ActivationCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    expires_at = now + activation_ttl()
-    codes = {
-        u.id: f"{secrets.randbelow(10**ACTIVATION_CODE_DIGITS):0{ACTIVATION_CODE_DIGITS}d}"
-        for u in users
-    }
-    db.session.execute(
-        insert(ActivationCode.__table__),
-        [
-            {
-                "user_id": user_id,
-                "code_hash": hash_activation_code(user_id, code),
-                "created_at": now,
-                "created_by_id": actor.id if actor else None,
-                "expires_at": expires_at,
-                "failed_attempts": 0,
-            }
-            for user_id, code in codes.items()
-        ],
-    )
-    code_ids = dict(
-        db.session.execute(
-            select(ActivationCode.user_id, ActivationCode.id).where(
-                ActivationCode.user_id.in_(user_ids),
-                ActivationCode.used_at.is_(None),
-                ActivationCode.revoked_at.is_(None),
-            )
-        ).all()
-    )
-    audit.record_many(
-        "activation_code.issue",
-        actor=actor,
-        entity="user",
-        market_id=None,
-        changes=[
-            (
-                u.id,
-                None,
-                {
-                    "code_id": code_ids[u.id],
-                    "username": u.username,
-                    "expires_at": expires_at.isoformat(),
-                },
-            )
-            for u in users
-        ],
-    )
-    names = {m.id: m.full_name for m in needed}
-    return [
-        (names[u.merchant_id], IssuedCode(user=u, code=codes[u.id], expires_at=expires_at))
-        for u in users
-    ]
+        logins.update(_create_merchant_logins(actor, new))
+    issued = _stage_codes(actor, [logins[m.id] for m in needed], now)
+    return [(m.full_name, code) for m, code in zip(needed, issued, strict=True)]
 
 
 def welcome_merchant(actor: User, merchant: Merchant) -> IssuedCode | None:
