@@ -198,6 +198,8 @@ class PaymentNotification(db.Model):
     direction: Mapped[str] = mapped_column(String(3))
     content: Mapped[str] = mapped_column(Text, default="")
     reference_code: Mapped[str] = mapped_column(String(100), default="")
+    # Who sent it, when the notifier says (Casso does; SePay does not): "" otherwise.
+    payer_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     stall_id: Mapped[int | None] = mapped_column(ForeignKey("stalls.id", ondelete="SET NULL"))
     order_id: Mapped[int | None] = mapped_column(
         ForeignKey("collect_orders.id", ondelete="SET NULL")

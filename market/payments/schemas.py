@@ -51,6 +51,18 @@ class Transfer:
     content: str
     reference_code: str
     transaction_at: datetime | None  # UTC
+    # The sender's name when the notifier gives one (Casso's counterAccountName), for the
+    # merchant's screens and statements; "" when it does not (SePay sends none).
+    payer_name: str = ""
+
+
+def squeeze_name(text: str | None) -> str:
+    """A payer's name as shown to a merchant: one line, single spaces, at most 100 characters.
+
+    >>> squeeze_name("  NGUYEN   VAN\nA ")
+    'NGUYEN VAN A'
+    """
+    return " ".join((text or "").split())[:100]
 
 
 #: The largest transfer a notification may carry, either way: ten trillion dong, far above
@@ -201,6 +213,7 @@ class CassoSchema(Schema):
             content=data["description"] or "",
             reference_code=(data["reference"] or "")[:100],
             transaction_at=vietnam_time(data["transactionDateTime"]),
+            payer_name=squeeze_name(data["counterAccountName"]),
         )
 
 

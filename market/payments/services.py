@@ -318,6 +318,7 @@ def _store_params(transfer: Transfer, raw_body: bytes, now: datetime) -> dict[st
         "direction": transfer.direction,
         "content": transfer.content[:2000],
         "reference_code": transfer.reference_code,
+        "payer_name": transfer.payer_name,
     }
     # One namespace per part of the statement: no key may be a column name of collect_orders,
     # or SQLAlchemy would add it to the UPDATE's SET clause.

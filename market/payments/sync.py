@@ -50,7 +50,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from market.payments.schemas import VN_TZ, Transfer, vietnam_time
+from market.payments.schemas import VN_TZ, Transfer, squeeze_name, vietnam_time
 
 #: Requests per second each provider allows (SePay documents 3/s per IP; Casso documents no
 #: number, so the same pace).
@@ -226,6 +226,7 @@ def casso_transfer(record: dict[str, Any]) -> Transfer:
         content=_text(record.get("description")),
         reference_code=_text(record.get("tid"))[:100],
         transaction_at=vietnam_time(_text(record.get("when")).replace("T", " ")),
+        payer_name=squeeze_name(_text(record.get("corresponsiveName"))),
     )
 
 

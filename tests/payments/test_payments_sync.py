@@ -125,6 +125,10 @@ def test_sync_fills_the_gap_the_webhooks_missed_and_a_second_run_adds_nothing(
     assert stall_day(world.stall_b.id) == (3, 60_000)
     assert market_payments() == 5
     assert notifications() == 6
+    casso_names = db.session.scalars(
+        select(PaymentNotification.payer_name).where(PaymentNotification.provider == "casso")
+    ).all()
+    assert casso_names == ["NGUYEN VAN A"] * 3
 
 
 def test_a_transfer_by_sync_then_by_webhook_is_stored_once(client, world, providers):

@@ -146,6 +146,14 @@ def test_casso_v2_notification_is_verified_on_sorted_keys(world, integrations, c
     [row] = _rows()
     assert (row.provider, row.event_id, row.stall_id) == ("casso", "2001", world.stall_b.id)
     assert _today(world.stall_b) == (200_000, 1)
+    # Casso names the sender; the merchant's screens show it.
+    assert row.payer_name == "NGUYEN VAN A"
+
+
+def test_sepay_sends_no_payer_name_and_none_is_stored(world, integrations, client):
+    assert post_sepay(client, sepay_body(1001)).status_code == 200
+    [row] = _rows()
+    assert row.payer_name == ""
 
 
 def test_casso_tampered_body_is_refused(integrations, client):
