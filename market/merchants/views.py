@@ -5,8 +5,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from market.extensions import db
+from market.limits import heavy_request
 from market.markets.models import Stall
+from market.merchants.models import Merchant
 from market.merchants.services import current_payee
+from market.payments.queries import merchant_stalls
+from market.payments.views import history_page, statement_response
 from market.vietqr import bank_by_bin
 
 bp = Blueprint("merchants", __name__, url_prefix="/me")
@@ -29,3 +33,23 @@ def my_stalls():
         payee = current_payee(stall)
         rows.append((stall, payee, bank_by_bin(payee.bank_bin) if payee else None))
     return render_template("merchants/my_stalls.html", rows=rows)
+
+
+@bp.route("/history")
+def history():
+    """My payments on any day (``?day=``), the day's close, and my monthly statements."""
+    merchant = db.session.get(Merchant, current_user.merchant_id)
+    return history_page(
+        merchant,
+        merchant_stalls(merchant.id),
+        page_endpoint="merchants.history",
+        statement_endpoint="merchants.statement",
+    )
+
+
+@bp.route("/statement.<fmt>")
+@heavy_request
+def statement(fmt: str):
+    """My statement of a month (``?month=YYYY-MM``): every payment my stalls received."""
+    merchant = db.session.get(Merchant, current_user.merchant_id)
+    return statement_response(merchant, merchant_stalls(merchant.id), fmt)

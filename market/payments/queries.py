@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -251,20 +251,43 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
+def local_month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The Vietnam month of ``month`` (any day of it) as UTC instants."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return local_day_bounds(first)[0], local_day_bounds(following)[0]
+
+
 def today_in_vietnam(now: datetime) -> date:
     return to_local(now).date()
 
 
-def received_payments(stall: Stall, day: date) -> DayPayments:
-    """Money the stall received on ``day`` (Vietnam time): incoming transfers matched to it."""
-    start, end = local_day_bounds(day)
-    where = (
-        PaymentNotification.stall_id == stall.id,
+def _stall_ids(stalls: Stall | Iterable[Stall]) -> list[int]:
+    return [stalls.id] if isinstance(stalls, Stall) else [s.id for s in stalls]
+
+
+def _received(stall_ids: list[int], start: datetime, end: datetime) -> tuple:
+    """The one definition of money received: incoming transfers matched to these stalls,
+    at a bank time in [start, end). (One stall is written as ``=``, which every plan reads
+    from ix_payment_notifications_stall_at.)"""
+    by_stall = (
+        PaymentNotification.stall_id == stall_ids[0]
+        if len(stall_ids) == 1
+        else PaymentNotification.stall_id.in_(stall_ids or [-1])
+    )
+    return (
+        by_stall,
         PaymentNotification.match_status == "matched",
         PaymentNotification.direction == "in",
         PaymentNotification.transaction_at >= start,
         PaymentNotification.transaction_at < end,
     )
+
+
+def received_payments(stalls: Stall | Iterable[Stall], day: date) -> DayPayments:
+    """Money the stall (or each of ``stalls``) received on ``day`` (Vietnam time), any day:
+    today's screen, a past day and the close-of-day summary all read it here."""
+    where = _received(_stall_ids(stalls), *local_day_bounds(day))
     payments = list(
         db.session.scalars(
             select(PaymentNotification)
@@ -276,6 +299,111 @@ def received_payments(stall: Stall, day: date) -> DayPayments:
         select(func.coalesce(func.sum(PaymentNotification.amount), 0)).where(*where)
     )
     return DayPayments(day=day, payments=payments, total=int(total or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A count of payments and their sum, under a label (a stall, an hour, a kind)."""
+
+    label: str
+    count: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayClose:
+    """What a stallholder needs to close a day: totals by stall, by hour and by kind."""
+
+    count: int
+    total: int
+    by_stall: list[Tally]
+    by_hour: list[Tally]
+    by_kind: list[Tally]
+
+
+def close_of_day(day: DayPayments, stalls: Iterable[Stall]) -> DayClose:
+    """The summary of one day's payments (already read, so no second query)."""
+    codes = {s.id: s.code for s in stalls}
+    by_stall: dict[str, list[int]] = {code: [0, 0] for code in sorted(codes.values())}
+    by_hour: dict[int, list[int]] = {}
+    by_kind = {"order": [0, 0], "sticker": [0, 0]}
+    for payment in day.payments:
+        for bucket in (
+            by_stall.setdefault(codes.get(payment.stall_id, "?"), [0, 0]),
+            by_hour.setdefault(to_local(payment.transaction_at).hour, [0, 0]),
+            by_kind["order" if payment.order_id else "sticker"],
+        ):
+            bucket[0] += 1
+            bucket[1] += payment.amount
+    kinds = {
+        "sticker": _("Quét tem QR (khách tự nhập số tiền)"),
+        "order": _("Thu tiền có số tiền (đơn)"),
+    }
+    return DayClose(
+        count=len(day.payments),
+        total=day.total,
+        by_stall=[Tally(code, n, t) for code, (n, t) in by_stall.items()],
+        by_hour=[Tally(f"{h:02d}:00–{h + 1:02d}:00", *by_hour[h]) for h in sorted(by_hour)],
+        by_kind=[Tally(kinds[k], n, t) for k, (n, t) in by_kind.items() if n],
+    )
+
+
+def month_received_totals(stalls: Iterable[Stall], month: date) -> tuple[int, int]:
+    """(count, total) of the money ``stalls`` received in the Vietnam month of ``month``."""
+    where = _received(_stall_ids(stalls), *local_month_bounds(month))
+    count, total = db.session.execute(
+        select(func.count(PaymentNotification.id), func.sum(PaymentNotification.amount)).where(
+            *where
+        )
+    ).one()
+    return int(count or 0), int(total or 0)
+
+
+#: Rows read per round trip for a statement: a month of a busy merchant is ~9,000 payments,
+#: read as plain tuples in batches, never as one list of ORM objects.
+STATEMENT_BATCH = 1000
+
+
+def month_received_rows(stalls: Iterable[Stall], month: date) -> Iterator[tuple]:
+    """Each payment ``stalls`` received in the Vietnam month of ``month``, oldest first, as
+    (transaction_at UTC, stall code, amount, payer name, bank reference, content, order
+    reference or None), streamed (a server-side cursor on PostgreSQL)."""
+    where = _received(_stall_ids(stalls), *local_month_bounds(month))
+    statement = (
+        select(
+            PaymentNotification.transaction_at,
+            Stall.code,
+            PaymentNotification.amount,
+            PaymentNotification.payer_name,
+            PaymentNotification.reference_code,
+            PaymentNotification.content,
+            CollectOrder.reference,
+        )
+        .join(Stall, Stall.id == PaymentNotification.stall_id)
+        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        .where(*where)
+        .order_by(PaymentNotification.transaction_at, PaymentNotification.id)
+        .execution_options(yield_per=STATEMENT_BATCH)
+    )
+    result = db.session.execute(statement)
+    try:
+        for row in result:
+            yield tuple(row)
+    finally:
+        result.close()
+
+
+def merchant_stalls(merchant_id: int, market_id: int | None = None) -> list[Stall]:
+    """A merchant's stalls (in one market when ``market_id`` is given), by market and code."""
+    query = (
+        select(Stall)
+        .join(Market, Market.id == Stall.market_id)
+        .where(Stall.merchant_id == merchant_id)
+        .order_by(Market.name, Stall.code)
+    )
+    if market_id is not None:
+        query = query.where(Stall.market_id == market_id)
+    return list(db.session.scalars(query))
 
 
 def unmatched_notifications(limit: int = 200) -> list[PaymentNotification]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import tempfile
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -24,11 +26,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market.auth import permissions
 from market.auth.models import utcnow
 from market.errors import InvalidInput, NotFound
 from market.extensions import db, limiter
-from market.formatting import number
+from market.formatting import group_separator, number, to_local
+from market.limits import heavy_request
 from market.markets.models import Stall
+from market.markets.views import market_or_404
+from market.merchants.models import Merchant
 from market.merchants.queries import payee_payload
 from market.payments import queries, services
 from market.payments.forms import (
@@ -41,6 +47,13 @@ from market.payments.forms import (
 from market.payments.models import PROVIDERS, CollectOrder, PaymentNotification
 from market.payments.schemas import OrderStatusSchema
 from market.qr import render_pay_card
+from market.qr.statements import (
+    StatementHeader,
+    StatementLabels,
+    StatementLine,
+    write_statement_pdf,
+)
+from market.spreadsheets import to_xlsx
 from market.vietqr import VietQRError, bank_app_link, bank_apps, bank_by_bin, transliterate
 
 bp = Blueprint("payments", __name__)
@@ -503,3 +516,240 @@ def dismiss_unmatched(notification_id: int):
         flash(_("Đã đánh dấu: không phải tiền bán hàng."), "success")
         return redirect(url_for("payments.unmatched"))
     return _unmatched_page(notification_id, (assign, form), status=422)
+
+
+# --- history: any past day, the close of a day, the month's statement ------------------------
+
+STATEMENT_FORMATS = ("pdf", "xlsx")
+
+
+def day_argument(today):
+    """``?day=YYYY-MM-DD`` (a Vietnam day, not after today); today when absent."""
+    raw = (request.args.get("day") or "").strip()
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            {"day": [_("Ngày “%(v)s” không hợp lệ: chọn một ngày trong lịch.", v=raw[:20])]}
+        ) from None
+    if day > today:
+        raise InvalidInput({"day": [_("Ngày %(d)s chưa tới.", d=day.strftime("%d/%m/%Y"))]})
+    return day
+
+
+def month_argument(today):
+    """``?month=YYYY-MM`` (the first of that month, not after this month); this month when
+    absent."""
+    raw = (request.args.get("month") or "").strip()
+    if not raw:
+        return today.replace(day=1)
+    try:
+        month = date.fromisoformat(f"{raw}-01") if len(raw) == 7 else None
+    except ValueError:
+        month = None
+    if month is None:
+        raise InvalidInput(
+            {"month": [_("Tháng “%(v)s” không hợp lệ: viết dạng 2026-11.", v=raw[:20])]}
+        )
+    if month > today.replace(day=1):
+        raise InvalidInput({"month": [_("Tháng %(m)s chưa tới.", m=month.strftime("%m/%Y"))]})
+    return month
+
+
+def history_page(merchant, stalls, *, market=None, statement_endpoint, page_endpoint, **codes):
+    """A merchant's payments on one day (``?day=``) with its close-of-day summary, and the
+    links to the month's statements: the merchant's own page and the managers' alike."""
+    today = queries.today_in_vietnam(utcnow())
+    day = day_argument(today)
+    received = queries.received_payments(stalls, day)
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    response = render_template(
+        "merchants/history.html",
+        merchant=merchant,
+        market=market,
+        stalls=stalls,
+        markets=sorted({s.market.name for s in stalls}),
+        received=received,
+        close=queries.close_of_day(received, stalls),
+        several_stalls=len(stalls) > 1,
+        today=today,
+        previous_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1) if day < today else None,
+        months=[this_month, last_month],
+        local_time=lambda at: to_local(at).strftime("%H:%M"),
+        page_url=functools.partial(url_for, page_endpoint, **codes),
+        statement_url=functools.partial(url_for, statement_endpoint, **codes),
+    )
+    return _no_store(response)
+
+
+def statement_labels() -> StatementLabels:
+    """The statement's words in the reader's language (the msgids are the Vietnamese)."""
+    return StatementLabels(
+        title=_("Bảng kê tiền nhận qua chuyển khoản"),
+        merchant=_("Tiểu thương:"),
+        markets=_("Chợ:"),
+        stalls=_("Sạp:"),
+        month=_("Tháng %(month)s"),
+        summary=_("%(count)s khoản, tổng %(total)s đồng"),
+        generated=_("Lập lúc %(when)s"),
+        time=_("Ngày giờ"),
+        stall=_("Sạp"),
+        amount=_("Số tiền (đồng)"),
+        payer=_("Người chuyển"),
+        reference=_("Mã tham chiếu"),
+        day_total=_("Cộng ngày %(day)s: %(count)s khoản"),
+        daily_totals=_("Tổng theo ngày"),
+        day=_("Ngày"),
+        count=_("Số khoản"),
+        month_total=_("Tổng cả tháng"),
+        empty=_("Tháng này chưa nhận khoản tiền nào."),
+        page=_("Trang %(page)s"),
+        group_separator=group_separator(),
+    )
+
+
+def _statement_lines(stalls, month):
+    for at, stall_code, amount, payer, reference, _content, _order in queries.month_received_rows(
+        stalls, month
+    ):
+        yield StatementLine(
+            at=to_local(at).replace(tzinfo=None),
+            stall=stall_code,
+            amount=int(amount),
+            payer=payer or "",
+            reference=reference or "",
+        )
+
+
+def _statement_xlsx(header: StatementHeader, stalls, month) -> bytes:
+    """The same statement as a workbook: one row per payment (numbers and dates stay
+    numbers and dates, to add up in Excel), then a sheet of daily totals."""
+    labels = header.labels
+    days: dict[date, list[int]] = {}
+
+    def payments():
+        yield [labels.title, labels.month % {"month": month.strftime("%m/%Y")}]
+        yield [labels.merchant, header.merchant_name]
+        yield [labels.markets, ", ".join(header.market_names)]
+        yield [labels.stalls, ", ".join(header.stall_codes)]
+        yield []
+        yield [
+            labels.time,
+            labels.stall,
+            labels.amount,
+            labels.payer,
+            labels.reference,
+            _("Nội dung"),
+            _("Đơn"),
+        ]
+        for at, stall_code, amount, payer, reference, content, order in queries.month_received_rows(
+            stalls, month
+        ):
+            local = to_local(at).replace(tzinfo=None)
+            tally = days.setdefault(local.date(), [0, 0])
+            tally[0] += 1
+            tally[1] += int(amount)
+            yield [local, stall_code, int(amount), payer or "", reference or "", content, order]
+
+    def daily():
+        yield [labels.day, labels.count, labels.amount]
+        for day in sorted(days):
+            yield [day, *days[day]]
+        yield [
+            labels.month_total,
+            sum(n for n, _t in days.values()),
+            sum(t for _n, t in days.values()),
+        ]
+
+    return to_xlsx([(_("Bảng kê"), payments()), (labels.daily_totals, daily())])
+
+
+def statement_response(merchant, stalls, fmt: str):
+    """The month's (``?month=``) statement of ``stalls`` as a PDF or XLSX download."""
+    if fmt not in STATEMENT_FORMATS:
+        raise NotFound()
+    today = queries.today_in_vietnam(utcnow())
+    month = month_argument(today)
+    count, total = queries.month_received_totals(stalls, month)
+    header = StatementHeader(
+        merchant_name=merchant.full_name,
+        market_names=tuple(sorted({s.market.name for s in stalls})),
+        stall_codes=tuple(s.code for s in stalls),
+        month=month,
+        generated_at=to_local(utcnow()).strftime("%d/%m/%Y %H:%M"),
+        count=count,
+        total=total,
+        labels=statement_labels(),
+    )
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", transliterate(merchant.full_name)).strip("-")
+    filename = f"bang-ke-{name or merchant.id}-{month:%Y-%m}.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    }
+    if fmt == "xlsx":
+        return Response(
+            _statement_xlsx(header, stalls, month),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=headers,
+        )
+    # Pages stream to a spooled file (like the sticker kits), so memory stays bounded
+    # however many payments the month holds; the rows come from the database in batches.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        write_statement_pdf(header, _statement_lines(stalls, month), out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+
+    def chunks():
+        try:
+            while chunk := out.read(256 * 1024):
+                yield chunk
+        finally:
+            out.close()
+
+    return Response(chunks(), mimetype="application/pdf", headers=headers)
+
+
+def _merchant_of_market(code: str, merchant_id: int):
+    """A merchant and their stalls in market ``code``, for its managers and the province;
+    anyone else is refused, and a merchant with no stall there is not found."""
+    if current_user.role == "merchant":
+        abort(403)
+    market = market_or_404(code)
+    if not permissions.is_market_manager(current_user, market):
+        abort(403)
+    merchant = db.session.get(Merchant, merchant_id)
+    stalls = queries.merchant_stalls(merchant_id, market.id) if merchant else []
+    if not stalls:
+        raise NotFound(_("Không tìm thấy tiểu thương này ở chợ %(name)s.", name=market.name))
+    return market, merchant, stalls
+
+
+@bp.route("/markets/<code>/merchants/<int:merchant_id>/history")
+@login_required
+def merchant_history(code: str, merchant_id: int):
+    market, merchant, stalls = _merchant_of_market(code, merchant_id)
+    return history_page(
+        merchant,
+        stalls,
+        market=market,
+        page_endpoint="payments.merchant_history",
+        statement_endpoint="payments.merchant_statement",
+        code=market.code,
+        merchant_id=merchant.id,
+    )
+
+
+@bp.route("/markets/<code>/merchants/<int:merchant_id>/statement.<fmt>")
+@heavy_request
+@login_required
+def merchant_statement(code: str, merchant_id: int, fmt: str):
+    _market, merchant, stalls = _merchant_of_market(code, merchant_id)
+    return statement_response(merchant, stalls, fmt)
