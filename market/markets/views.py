@@ -212,6 +212,8 @@ def stall(code: str, stall_code: str):
         verifiers=merchant_services.payee_verifiers(payee, involved) if pending else None,
         stall_statuses=STALL_STATUS_LABELS,
         merchant_login=auth_services.merchant_login(stall.merchant) if stall.merchant else None,
+        # The merchant's history and monthly statements: the market's managers and the province.
+        can_see_history=permissions.is_market_manager(current_user, market),
     )
 
 
