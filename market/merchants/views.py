@@ -38,12 +38,17 @@ def my_stalls():
 @bp.route("/history")
 def history():
     """My payments on any day (``?day=``), the day's close, and my monthly statements."""
+    return _history_page()
+
+
+def _history_page(**kwargs):
     merchant = db.session.get(Merchant, current_user.merchant_id)
     return history_page(
         merchant,
         merchant_stalls(merchant.id),
         page_endpoint="merchants.history",
         statement_endpoint="merchants.statement",
+        **kwargs,
     )
 
 
@@ -52,4 +57,4 @@ def history():
 def statement(fmt: str):
     """My statement of a month (``?month=YYYY-MM``): every payment my stalls received."""
     merchant = db.session.get(Merchant, current_user.merchant_id)
-    return statement_response(merchant, merchant_stalls(merchant.id), fmt)
+    return statement_response(merchant, merchant_stalls(merchant.id), fmt, _history_page)

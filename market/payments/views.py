@@ -558,11 +558,29 @@ def month_argument(today):
     return month
 
 
-def history_page(merchant, stalls, *, market=None, statement_endpoint, page_endpoint, **codes):
+def history_page(
+    merchant,
+    stalls,
+    *,
+    market=None,
+    statement_endpoint,
+    page_endpoint,
+    errors=None,
+    **codes,
+):
     """A merchant's payments on one day (``?day=``) with its close-of-day summary, and the
-    links to the month's statements: the merchant's own page and the managers' alike."""
+    links to the month's statements: the merchant's own page and the managers' alike. A bad
+    day (or a bad month from a statement link) shows today's page with the field's message
+    (422); a JSON client gets the fields."""
     today = queries.today_in_vietnam(utcnow())
-    day = day_argument(today)
+    errors = dict(errors or {})
+    try:
+        day = day_argument(today)
+    except InvalidInput as exc:
+        if _wants_json():
+            raise
+        errors.update(exc.errors)
+        day = today
     received = queries.received_payments(stalls, day)
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -579,11 +597,12 @@ def history_page(merchant, stalls, *, market=None, statement_endpoint, page_endp
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1) if day < today else None,
         months=[this_month, last_month],
+        errors=errors,
         local_time=lambda at: to_local(at).strftime("%H:%M"),
         page_url=functools.partial(url_for, page_endpoint, **codes),
         statement_url=functools.partial(url_for, statement_endpoint, **codes),
     )
-    return _no_store(response)
+    return _no_store(make_response(response, 422 if errors else 200))
 
 
 def statement_labels() -> StatementLabels:
@@ -668,12 +687,18 @@ def _statement_xlsx(header: StatementHeader, stalls, month) -> bytes:
     return to_xlsx([(_("Bảng kê"), payments()), (labels.daily_totals, daily())])
 
 
-def statement_response(merchant, stalls, fmt: str):
-    """The month's (``?month=``) statement of ``stalls`` as a PDF or XLSX download."""
+def statement_response(merchant, stalls, fmt: str, page):
+    """The month's (``?month=``) statement of ``stalls`` as a PDF or XLSX download; a bad
+    month shows ``page`` (the history page) with the field's message."""
     if fmt not in STATEMENT_FORMATS:
         raise NotFound()
     today = queries.today_in_vietnam(utcnow())
-    month = month_argument(today)
+    try:
+        month = month_argument(today)
+    except InvalidInput as exc:
+        if _wants_json():
+            raise
+        return page(errors=exc.errors)
     count, total = queries.month_received_totals(stalls, month)
     header = StatementHeader(
         merchant_name=merchant.full_name,
@@ -735,7 +760,10 @@ def _merchant_of_market(code: str, merchant_id: int):
 @bp.route("/markets/<code>/merchants/<int:merchant_id>/history")
 @login_required
 def merchant_history(code: str, merchant_id: int):
-    market, merchant, stalls = _merchant_of_market(code, merchant_id)
+    return _merchant_history_page(*_merchant_of_market(code, merchant_id))
+
+
+def _merchant_history_page(market, merchant, stalls, **kwargs):
     return history_page(
         merchant,
         stalls,
@@ -744,6 +772,7 @@ def merchant_history(code: str, merchant_id: int):
         statement_endpoint="payments.merchant_statement",
         code=market.code,
         merchant_id=merchant.id,
+        **kwargs,
     )
 
 
@@ -751,5 +780,6 @@ def merchant_history(code: str, merchant_id: int):
 @heavy_request
 @login_required
 def merchant_statement(code: str, merchant_id: int, fmt: str):
-    _market, merchant, stalls = _merchant_of_market(code, merchant_id)
-    return statement_response(merchant, stalls, fmt)
+    market, merchant, stalls = _merchant_of_market(code, merchant_id)
+    page = functools.partial(_merchant_history_page, market, merchant, stalls)
+    return statement_response(merchant, stalls, fmt, page)

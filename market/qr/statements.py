@@ -38,6 +38,7 @@ __all__ = [
     "StatementLine",
     "StatementTotals",
     "group_digits",
+    "render_statement_pdf",
     "write_statement_pdf",
 ]
 
