@@ -521,6 +521,8 @@ def dismiss_unmatched(notification_id: int):
 # --- history: any past day, the close of a day, the month's statement ------------------------
 
 STATEMENT_FORMATS = ("pdf", "xlsx")
+#: No payment is older (VietQR itself dates from 2021); bounds the dates a URL can ask for.
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 def day_argument(today):
@@ -536,6 +538,8 @@ def day_argument(today):
         ) from None
     if day > today:
         raise InvalidInput({"day": [_("Ngày %(d)s chưa tới.", d=day.strftime("%d/%m/%Y"))]})
+    if day < EARLIEST_DAY:
+        raise InvalidInput({"day": [_("Chọn một ngày từ năm 2000 trở đi.")]})
     return day
 
 
@@ -555,6 +559,8 @@ def month_argument(today):
         )
     if month > today.replace(day=1):
         raise InvalidInput({"month": [_("Tháng %(m)s chưa tới.", m=month.strftime("%m/%Y"))]})
+    if month < EARLIEST_DAY:
+        raise InvalidInput({"month": [_("Chọn một tháng từ năm 2000 trở đi.")]})
     return month
 
 

@@ -133,8 +133,9 @@ def test_a_past_day_links_to_the_days_around_it_and_not_past_today(app, world):
         ("day=2026-13-01", "Ngày “2026-13-01” không hợp lệ"),
         ("day=hôm-qua", "Ngày “hôm-qua” không hợp lệ"),
         ("day=2999-01-01", "Ngày 01/01/2999 chưa tới."),
+        ("day=0001-01-01", "Chọn một ngày từ năm 2000 trở đi."),
     ],
-    ids=["month13", "text", "future"],
+    ids=["month13", "text", "future", "year1"],
 )
 def test_a_bad_day_is_refused_with_a_clear_message(app, world, query, message):
     client = login(app, "merchant")

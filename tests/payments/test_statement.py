@@ -195,8 +195,9 @@ def test_an_empty_month_still_makes_a_statement(app, world):
         ("month=2026-13", "Tháng “2026-13” không hợp lệ"),
         ("month=11/2026", "Tháng “11/2026” không hợp lệ"),
         ("month=2999-01", "Tháng 01/2999 chưa tới."),
+        ("month=0001-01", "Chọn một tháng từ năm 2000 trở đi."),
     ],
-    ids=["month13", "slashes", "future"],
+    ids=["month13", "slashes", "future", "year1"],
 )
 def test_a_bad_month_is_refused_on_the_history_page(app, world, query, message):
     client = login(app, "merchant")
