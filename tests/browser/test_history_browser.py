@@ -59,6 +59,10 @@ def test_a_merchant_opens_a_past_day_and_downloads_the_months_pdf_on_a_phone(
         has_touch=True,
         accept_downloads=True,
     )
+    # Records a print instead of opening the dialog (headless Chromium has no printer).
+    context.add_init_script(
+        "window.__printed = 0; window.print = () => { window.__printed += 1; };"
+    )
     page = context.new_page()
     problems = []
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
@@ -82,6 +86,10 @@ def test_a_merchant_opens_a_past_day_and_downloads_the_months_pdf_on_a_phone(
         expect(row).to_contain_text("123.000 ₫")
         expect(row).to_contain_text("23:58")
         expect(page.locator("#close-title")).to_contain_text(f"Chốt ngày {shown}")
+        print_button = page.get_by_role("button", name="In chốt ngày")
+        expect(print_button).to_be_visible()
+        print_button.click()
+        assert page.evaluate("window.__printed") == 1
         # The date picker gives the same day.
         page.goto("/me/history")
         page.fill("#day", yesterday.date().isoformat())
