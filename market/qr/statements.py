@@ -296,9 +296,13 @@ class _Book:
             "day": day.strftime("%d/%m/%Y"),
             "count": group_digits(count, self.sep),
         }
+        amount = group_digits(total, self.sep)
+        # The label takes the columns before the amount's digits, never running into them.
         left, _width, _right = self.columns["time"]
-        self._text(BOLD, _SIZE, _MARGIN + left, self.y + _ROW - 1.5, _fit(text, BOLD, 70))
-        self._cell("amount", group_digits(total, self.sep), font=BOLD)
+        amount_left, amount_width, _right = self.columns["amount"]
+        room = amount_left + amount_width - left - font_metrics(BOLD).width(amount, _SIZE) * _PT
+        self._text(BOLD, _SIZE, _MARGIN + left, self.y + _ROW - 1.5, _fit(text, BOLD, room - 3))
+        self._cell("amount", amount, font=BOLD)
         self.y += _ROW + 1.5
 
     def summary(self, totals: StatementTotals) -> None:

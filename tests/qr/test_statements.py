@@ -145,3 +145,21 @@ def test_the_pure_core_imports_no_flask_or_database():
         if isinstance(node, ast.ImportFrom) and node.module.startswith("market.")
     }
     assert all(m.startswith("market.qr.") for m in modules), modules
+
+
+def test_a_days_label_never_runs_into_its_total():
+    # A long label (a language with longer words) and a large total share one row.
+    labels = StatementLabels(day_total="Zwischensumme des Tages %(day)s: %(count)s Zahlungen")
+    line = StatementLine(datetime(2026, 11, 2, 6, 5), "A-01", 1_250_000_000, "A", "B")
+    data = render_statement_pdf(header(count=1, total=1, labels=labels), [line])
+    document = pdfium.PdfDocument(data)
+    try:
+        textpage = document[0].get_textpage()
+        text = textpage.get_text_range()
+        cut = text.index("…", text.index("Zwischensumme"))
+        digits = text.index("1.250.000.000", cut)
+        label_right = textpage.get_charbox(cut)[2]
+        amount_left = textpage.get_charbox(digits)[0]
+    finally:
+        document.close()
+    assert label_right < amount_left, (label_right, amount_left)
