@@ -90,6 +90,14 @@ def test_a_merchant_opens_a_past_day_and_downloads_the_months_pdf_on_a_phone(
         expect(print_button).to_be_visible()
         print_button.click()
         assert page.evaluate("window.__printed") == 1
+        # On paper: the day, its close and its payments; no pickers, links or top bar.
+        page.emulate_media(media="print")
+        for gone in (".topbar", ".day-nav", ".statements", "#print-day"):
+            expect(page.locator(gone)).to_be_hidden()
+        expect(page.locator("#day-payments")).to_be_visible()
+        expect(page.locator("#by-hour")).to_be_visible()
+        page.screenshot(path=artifacts / "history-past-day-print.png", full_page=True)
+        page.emulate_media(media="screen")
         # The date picker gives the same day.
         page.goto("/me/history")
         page.fill("#day", yesterday.date().isoformat())
