@@ -1,5 +1,7 @@
 """Pages of the payments domain: the shopper's pay page, the merchant's collect screen and day
-view, and the admin's webhook settings and review of unmatched payments."""
+view, a merchant's history (any past day, its close, the monthly statements; the merchant's
+own routes are in market/merchants/views.py and call the helpers here), and the admin's
+webhook settings and review of unmatched payments."""
 
 from __future__ import annotations
 
