@@ -89,9 +89,7 @@ def integration_health(
     found = []
     for integration in integrations:
         # Never heard from: silent since it was set up (its secret set).
-        since = (
-            integration.last_received_at or integration.secret_set_at or integration.updated_at
-        )
+        since = integration.last_received_at or integration.secret_set_at or integration.updated_at
         minutes = market_minutes(since, now, hours)
         found.append(
             Health(

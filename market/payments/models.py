@@ -57,9 +57,9 @@ class WebhookIntegration(db.Model):
 
     The secret has to be readable by the app (an HMAC is recomputed on every notification),
     so it cannot be stored as a one-way hash. It is protected by being shown in full only once,
-    when it is generated (the admin screen shows ``••••`` and its last 4 characters after that),
-    never written to the audit log or the application log, and readable only by whoever can
-    read the database itself. Rotating it is one form on the admin screen.
+    when it is generated (after that the admin screen shows only when it was set, as for the
+    API token), never written to the audit log or the application log, and readable only by
+    whoever can read the database itself. Rotating it is one form on the admin screen.
     """
 
     __tablename__ = "webhook_integrations"
@@ -103,10 +103,6 @@ class WebhookIntegration(db.Model):
     @property
     def label(self) -> str:
         return f"{self.provider}/{self.name}" if self.name else self.provider
-
-    @property
-    def masked_secret(self) -> str:
-        return "••••" + self.secret[-4:] if self.secret else ""
 
     def __repr__(self) -> str:
         return f"<WebhookIntegration {self.label} {self.auth_mode}>"
