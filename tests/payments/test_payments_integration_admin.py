@@ -2,6 +2,7 @@
 tokens write-only (only "set on <date>" is ever shown); field-by-field errors that change
 nothing; audit-logged without secrets; health on the list. Both databases."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,3 +161,23 @@ def test_the_list_shows_each_integrations_health(world, client, auth, integratio
     assert "Im lặng" in casso_card
     assert 'data-reason="bad_signature"' in casso_card and "Sai chữ ký" in casso_card
     assert '<td class="num">2</td>' in casso_card
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/admin/webhooks/new", {"provider": "sepay", "name": "x", "secret": SECRET}),
+        ("/admin/webhooks/sepay", {"sepay-auth_mode": "hmac", "sepay-secret": SECRET}),
+    ],
+    ids=["new", "legacy"],
+)
+def test_the_forms_need_the_csrf_token(app, world, client, auth, path, data):
+    auth.login("admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(path, data=data).status_code == 400
+    page = client.get("/admin/webhooks/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert client.post(path, data=data | {"csrf_token": token.group(1)}).status_code in (200, 302)
+    assert db.session.scalar(select(func.count(WebhookIntegration.id))) == 1

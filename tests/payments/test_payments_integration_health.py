@@ -128,3 +128,33 @@ def test_an_enabled_integration_silent_through_market_hours_is_flagged(app, inte
     casso.enabled = False  # switched off on purpose: not a warning
     (casso_health,) = integration_health([casso], now=NOW, hours=HOURS, threshold_minutes=120)
     assert not casso_health.silent
+
+
+def test_market_hours_and_silence_settings_are_read_and_checked(monkeypatch, tmp_path):
+    from market import config
+
+    monkeypatch.setenv("MARKET_HOURS", "04:30-18:00")
+    monkeypatch.setenv("MARKET_INTEGRATION_SILENCE_MINUTES", "90")
+    settings = config.load(tmp_path)
+    assert settings["MARKET_HOURS"] == (270, 1080)
+    assert settings["INTEGRATION_SILENCE_MINUTES"] == 90
+    for name, bad in [
+        ("MARKET_HOURS", "19:00-05:00"),
+        ("MARKET_HOURS", "5h-19h"),
+        ("MARKET_HOURS", "05:00"),
+        ("MARKET_INTEGRATION_SILENCE_MINUTES", "0"),
+        ("MARKET_INTEGRATION_SILENCE_MINUTES", "two hours"),
+    ]:
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(config.ConfigError, match=name):
+            config.load(tmp_path)
+        monkeypatch.delenv(name)
+
+
+def test_health_doctests():
+    import doctest
+
+    from market.payments import health
+
+    result = doctest.testmod(health)
+    assert result.attempted >= 3 and result.failed == 0
