@@ -158,3 +158,17 @@ def test_health_doctests():
 
     result = doctest.testmod(health)
     assert result.attempted >= 3 and result.failed == 0
+
+
+@pytest.mark.usefixtures("world")
+def test_the_command_line_list_shows_the_health(app, integrations, runner):
+    sepay = integrations["sepay"]
+    sepay.last_received_at = NOW
+    db.session.add(
+        IntegrationRefusal(integration_id=sepay.id, reason="bad_signature", count=3, last_at=NOW)
+    )
+    db.session.commit()
+    lines = runner.invoke(args=["integrations", "list"]).output.splitlines()
+    (line,) = [line for line in lines if line.startswith("sepay\t")]
+    assert "\tlast 2026-03-04T03:00:00" in line and "\trefused 3" in line
+    assert line.endswith("\tSILENT")  # nothing since 10:00 on 4 March: silent today
