@@ -54,6 +54,31 @@ def _days(value: str | None) -> int:
     return int(text)
 
 
+def _market_hours(value: str | None) -> tuple[int, int]:
+    """``MARKET_HOURS``, "05:00-19:00": when the markets trade, Vietnam time, as minutes
+    after midnight (opening, closing); closing after opening, on the same day."""
+    text = (value or "05:00-19:00").strip()
+    try:
+        opening, closing = (
+            int(hours) * 60 + int(minutes)
+            for hours, minutes in (part.strip().split(":") for part in text.split("-"))
+        )
+    except ValueError:
+        opening = closing = -1
+    if not 0 <= opening < closing <= 24 * 60:
+        raise ConfigError(f"MARKET_HOURS must be opening-closing like 05:00-19:00, not {text!r}")
+    return opening, closing
+
+
+def _silence_minutes(value: str | None) -> int:
+    text = (value or "120").strip()
+    if not text.isdigit() or not 5 <= int(text) <= 24 * 60:
+        raise ConfigError(
+            f"MARKET_INTEGRATION_SILENCE_MINUTES must be 5 to 1440 minutes, not {text!r}"
+        )
+    return int(text)
+
+
 def _adoption() -> dict[str, Any]:
     """Chợ 4.0 targets (``MARKET_ADOPTION_*``). The defaults follow Thái Nguyên's 2022 plan: at
     least 60 Chợ 4.0 markets by the end of 2025, every stall of such a market with a QR, ~2,100
@@ -155,6 +180,12 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SEPAY_API_URL": os.environ.get("MARKET_SEPAY_API_URL", "https://userapi.sepay.vn/v2"),
         "CASSO_API_URL": os.environ.get("MARKET_CASSO_API_URL", "https://oauth.casso.vn/v2"),
         "PAYMENTS_SYNC_TIMEOUT": 20.0,
+        # The admin screen warns about an integration silent for this many minutes of market
+        # hours (market.payments.health).
+        "MARKET_HOURS": _market_hours(os.environ.get("MARKET_HOURS")),
+        "INTEGRATION_SILENCE_MINUTES": _silence_minutes(
+            os.environ.get("MARKET_INTEGRATION_SILENCE_MINUTES")
+        ),
         **_adoption(),
         "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }

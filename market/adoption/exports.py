@@ -55,6 +55,7 @@ def _columns() -> list[tuple[str, Callable[[MarketFigures], Any]]]:
         (_("Tem đã kiểm tra"), lambda r: r.audited_stalls),
         (_("Tem kiểm tra lỗi"), lambda r: r.failed_audits),
         (_("Tiểu thương có QR"), lambda r: r.merchants_onboarded),
+        (_("Sạp không có tích hợp theo dõi"), lambda r: r.unwatched_stalls),
         (_("Thu phí không dùng tiền mặt từ"), lambda r: _since(r.fees_cashless_since)),
         (_("Sản phẩm trên sàn TMĐT từ"), lambda r: _since(r.ecommerce_listed_since)),
         (_("Ghi chú TMĐT"), lambda r: r.ecommerce_note or ""),
@@ -95,6 +96,7 @@ def province_table(report: ProvinceReport) -> list[list[Any]]:
         13: t.audited_stalls,
         14: t.failed_audits,
         15: t.merchants_onboarded,
+        16: t.unwatched_stalls,
     }
     width = len(table[0])
     table.append([total.get(i, "") for i in range(width - 1)] + [_stamp(report.computed_at)])

@@ -15,6 +15,9 @@ criteria (``market.adoption.criteria``). Definitions, for active stalls (``statu
 * **paying stalls**: received at least one payment in the last 30 days (see
   ``market.adoption.periods``); **active cashless stalls**: at least
   ``ADOPTION_ACTIVE_MIN_PAYMENTS`` (default 20) of them.
+* **stalls no notifier watches**: active stalls with a QR whose account no enabled
+  integration lists (``market.payments.coverage``): their payments may never be notified, so
+  they are counted apart instead of silently counting as "not paying".
 * **payments, amount**: every payment received by any stall of the market (whatever the
   stall's status now) — incoming transfers matched to a stall, never outgoing ones or refunds.
 * **stalls onboarded** (weekly trend): stalls whose first verified payee account was
@@ -61,6 +64,7 @@ from market.extensions import db
 from market.markets.models import DISTRICTS, Market, Stall
 from market.markets.queries import market_by_code, visible_markets
 from market.merchants.models import PayeeAccount
+from market.payments import coverage
 
 FAILED_AUDIT_RESULTS = ("mismatch", "not_vietqr", "unreadable")
 TREND_WEEKS = 12
@@ -118,6 +122,7 @@ class MarketFigures:
     active_cashless_stalls: int = 0
     payments: int = 0
     amount: int = 0
+    unwatched_stalls: int = 0
     criteria: list[rules.Criterion] = field(default_factory=list)
 
     @property
@@ -175,6 +180,7 @@ class Totals:
     payments: int = 0
     amount: int = 0
     merchants_onboarded: int = 0
+    unwatched_stalls: int = 0
 
 
 @dataclass(slots=True)
@@ -230,6 +236,8 @@ class Counts:
     paying: dict[int, tuple[int, int]]
     payments: dict[int, tuple[int, int]]
     series: dict[str, list]
+    #: market id -> active stalls with a QR that no notifier watches (unwatched_stall_counts).
+    unwatched: dict[int, int] = field(default_factory=dict)
 
 
 def count_figures(
@@ -258,6 +266,7 @@ def count_figures(
         paying=_paying_stalls(ids, window, settings.active_min_payments),
         payments=_payment_totals(ids, window),
         series=trend,
+        unwatched=unwatched_stall_counts(ids),
     )
 
 
@@ -294,6 +303,7 @@ def province_report(
             "active_cashless_stalls",
             "payments",
             "amount",
+            "unwatched_stalls",
         ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     totals.merchants_onboarded = counts.merchants_total
@@ -366,6 +376,7 @@ def market_figures(
         row.merchants_onboarded = counts.merchants.get(market.id, 0)
         row.paying_stalls, row.active_cashless_stalls = counts.paying.get(market.id, (0, 0))
         row.payments, row.amount = counts.payments.get(market.id, (0, 0))
+        row.unwatched_stalls = counts.unwatched.get(market.id, 0)
         row.criteria = rules.evaluate(
             settings,
             today,
@@ -454,6 +465,17 @@ def _paying_stalls(
         .group_by(Stall.market_id)
     )
     return {market_id: (int(paying), int(active)) for market_id, paying, active in rows}
+
+
+def unwatched_stall_counts(market_ids: list[int]) -> dict[int, int]:
+    """market id -> active stalls with a QR whose payments no notifier can observe."""
+    rows = db.session.execute(
+        select(Stall.market_id, func.count())
+        .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
+        .where(Stall.market_id.in_(market_ids), coverage.unwatched_stall_sql())
+        .group_by(Stall.market_id)
+    )
+    return {market_id: int(n) for market_id, n in rows}
 
 
 def _payment_totals(market_ids: list[int], window: Period) -> dict[int, tuple[int, int]]:

@@ -64,6 +64,10 @@ class MarketAdoptionSchema(Schema):
     merchants_onboarded = _count("Distinct merchants holding an active stall with a QR.")
     payments = _count("Payments received in the last 30 days (all stalls of the market).")
     amount = _count("Dong received in the last 30 days.")
+    unwatched_stalls = _count(
+        "Active stalls with a QR whose account no enabled notifier integration watches: their "
+        "payments may not be known, so they are counted apart from paying stalls."
+    )
     fees_cashless_since = fields.Date(required=True, allow_none=True)
     ecommerce_listed_since = fields.Date(required=True, allow_none=True)
     ecommerce_note = fields.String(required=True, allow_none=True)
@@ -107,6 +111,7 @@ class AdoptionTotalsSchema(Schema):
     payments = _count("Payments in the last 30 days.")
     amount = _count("Dong received in the last 30 days.")
     merchants_onboarded = _count("Distinct merchants with a QR (each counted once).")
+    unwatched_stalls = _count("Active stalls with a QR that no notifier integration watches.")
 
 
 class AdoptionClosestSchema(Schema):

@@ -10,6 +10,7 @@ from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.pagination import Page, paginate
+from market.payments import coverage
 
 QR_STATES = ("ready", "reprint", "unverified", "missing", "inactive")
 
@@ -101,10 +102,13 @@ def stall_rows(
     status: str = "",
     qr: str = "",
     audit: str = "",
+    watch: str = "",
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page."""
+    """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page;
+    ``watch="unwatched"``: only the stalls whose payments no notifier can observe
+    (market.payments.coverage)."""
     query = _stall_row_query().where(Stall.market_id == market.id)
     if q:
         text = q.strip()
@@ -124,6 +128,8 @@ def stall_rows(
         query = query.where(qr_state_expression() == qr)
     if audit:
         query = query.where(audit_filter(audit))
+    if watch == "unwatched":
+        query = query.where(coverage.unwatched_stall_sql())
     return paginate(query.order_by(Stall.code), page, per_page)
 
 

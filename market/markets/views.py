@@ -28,6 +28,7 @@ from market.merchants.forms import BulkVerifyForm, MerchantForm, PayeeForm
 from market.merchants.models import PayeeAccount
 from market.merchants.services import current_payee
 from market.pagination import MAX_PAGE
+from market.payments import coverage
 from market.vietqr import bank_by_bin
 
 bp = Blueprint("markets", __name__, url_prefix="/markets")
@@ -150,12 +151,19 @@ def show(code: str):
         status=request.args.get("status", ""),
         qr=request.args.get("qr", ""),
         audit=request.args.get("audit", ""),
+        watch=request.args.get("watch", ""),
         page=_page(),
     )
     return render_template(
         "markets/show.html",
         market=market,
         page=page,
+        # Coverage: which accounts a notifier watches, and the stalls nobody can observe
+        # (flagged to the market's managers and the province).
+        watchers=coverage.watchers(),
+        unwatched=coverage.unwatched_stall_count(market.id)
+        if current_user.role in ("admin", "manager")
+        else 0,
         summary=queries.market_summary(market),
         audits=queries.audit_summary(market),
         pending=queries.pending_payee_changes(market, limit=11),
@@ -214,6 +222,7 @@ def stall(code: str, stall_code: str):
         merchant_login=auth_services.merchant_login(stall.merchant) if stall.merchant else None,
         # The merchant's history and monthly statements: the market's managers and the province.
         can_see_history=permissions.is_market_manager(current_user, market),
+        watched_by=coverage.account_watchers(payee.account_number) if payee else [],
     )
 
 

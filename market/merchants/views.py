@@ -9,6 +9,7 @@ from market.limits import heavy_request
 from market.markets.models import Stall
 from market.merchants.models import Merchant
 from market.merchants.services import current_payee
+from market.payments import coverage
 from market.payments.queries import merchant_stalls
 from market.payments.views import history_page, statement_response
 from market.vietqr import bank_by_bin
@@ -28,10 +29,12 @@ def my_stalls():
     stalls = db.session.scalars(
         select(Stall).where(Stall.merchant_id == current_user.merchant_id).order_by(Stall.code)
     ).all()
+    watchers = coverage.watchers()
     rows = []
     for stall in stalls:
         payee = current_payee(stall)
-        rows.append((stall, payee, bank_by_bin(payee.bank_bin) if payee else None))
+        bank = bank_by_bin(payee.bank_bin) if payee else None
+        rows.append((stall, payee, bank, payee is not None and payee.account_number in watchers))
     return render_template("merchants/my_stalls.html", rows=rows)
 
 

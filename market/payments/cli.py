@@ -13,6 +13,7 @@ from flask import Flask
 from market.auth.models import utcnow
 from market.errors import DomainError
 from market.payments import queries, services, sync
+from market.payments.health import integration_health
 from market.payments.models import PROVIDERS
 
 #: Where ``flask integrations api-token`` reads the token when standard input is a terminal
@@ -52,14 +53,25 @@ def register(app: Flask) -> None:
 
     @integrations.command("list")
     def list_integrations():
-        """Every integration: webhook URL path, mode, token set or not, watched accounts."""
-        for i in queries.all_integrations():
+        """Every integration: webhook URL path, mode, token set or not, watched accounts, and
+        its health (last notification, refusals, "silent" through market hours)."""
+        found = queries.all_integrations()
+        config = app.config
+        for h in integration_health(
+            found,
+            now=utcnow(),
+            hours=config["MARKET_HOURS"],
+            threshold_minutes=config["INTEGRATION_SILENCE_MINUTES"],
+        ):
+            i = h.integration
             path = f"/api/v1/webhooks/{i.provider}" + (f"/{i.name}" if i.name else "")
             accounts = ",".join(a.account_number for a in i.accounts) or "-"
+            last = i.last_received_at.isoformat(timespec="seconds") if i.last_received_at else "-"
             click.echo(
                 f"{i.label}\t{path}\t{i.auth_mode}\t"
                 f"{'enabled' if i.enabled else 'disabled'}\t"
-                f"token {'set' if i.api_token else 'unset'}\taccounts {accounts}"
+                f"token {'set' if i.api_token else 'unset'}\taccounts {accounts}\t"
+                f"last {last}\trefused {h.refused}" + ("\tSILENT" if h.silent else "")
             )
 
     @integrations.command("add")

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    Form,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 
 from market.formfields import choices
@@ -50,6 +58,30 @@ class IntegrationForm(FlaskForm):
     )
     secret = PasswordField(_l("Khóa bí mật mới (để trống nếu giữ nguyên)"))
     generate = BooleanField(_l("Tạo khóa bí mật mới ngẫu nhiên"))
+    enabled = BooleanField(_l("Đang bật"), default=True)
+
+
+class IntegrationSettingsForm(FlaskForm):
+    """One named integration on the admin screen. The secret and the token are write-only:
+    never filled in, blank keeps the one set. Provider and name are chosen at creation only
+    (the name is in the provider's webhook URL)."""
+
+    provider = SelectField(
+        _l("Nhà cung cấp"), choices=choices([("sepay", "SePay"), ("casso", "Casso")])
+    )
+    name = StringField(_l("Tên (trong địa chỉ webhook; để trống cho tích hợp chính)"))
+    auth_mode = RadioField(
+        _l("Cách xác thực"),
+        choices=choices(
+            [("hmac", _l("Chữ ký HMAC (khuyến nghị)")), ("apikey", _l("API Key (chỉ SePay)"))]
+        ),
+        default="hmac",
+    )
+    secret = PasswordField(_l("Khóa bí mật mới"))
+    generate = BooleanField(_l("Tạo khóa bí mật mới ngẫu nhiên"))
+    api_token = PasswordField(_l("API token mới (để đối soát giao dịch)"))
+    remove_api_token = BooleanField(_l("Xóa API token"))
+    accounts = TextAreaField(_l("Tài khoản được theo dõi (mỗi dòng một số tài khoản)"))
     enabled = BooleanField(_l("Đang bật"), default=True)
 
 

@@ -57,9 +57,9 @@ class WebhookIntegration(db.Model):
 
     The secret has to be readable by the app (an HMAC is recomputed on every notification),
     so it cannot be stored as a one-way hash. It is protected by being shown in full only once,
-    when it is generated (the admin screen shows ``••••`` and its last 4 characters after that),
-    never written to the audit log or the application log, and readable only by whoever can
-    read the database itself. Rotating it is one form on the admin screen.
+    when it is generated (after that the admin screen shows only when it was set, as for the
+    API token), never written to the audit log or the application log, and readable only by
+    whoever can read the database itself. Rotating it is one form on the admin screen.
     """
 
     __tablename__ = "webhook_integrations"
@@ -85,19 +85,24 @@ class WebhookIntegration(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the secret and the token were last set: all the admin screen ever shows of them.
+    secret_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    api_token_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last notification it accepted, noted at most once a minute per worker
+    # (services.RECEIVED_NOTE_SECONDS): the health of the integration, not an audit trail.
+    last_received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     updated_by: Mapped[User | None] = relationship()
     accounts: Mapped[list[IntegrationAccount]] = relationship(
         cascade="all, delete-orphan", order_by="IntegrationAccount.account_number"
     )
+    refusals: Mapped[list[IntegrationRefusal]] = relationship(
+        cascade="all, delete-orphan", order_by="IntegrationRefusal.reason"
+    )
 
     @property
     def label(self) -> str:
         return f"{self.provider}/{self.name}" if self.name else self.provider
-
-    @property
-    def masked_secret(self) -> str:
-        return "••••" + self.secret[-4:] if self.secret else ""
 
     def __repr__(self) -> str:
         return f"<WebhookIntegration {self.label} {self.auth_mode}>"
@@ -113,6 +118,32 @@ class IntegrationAccount(db.Model):
         ForeignKey("webhook_integrations.id", ondelete="CASCADE"), primary_key=True
     )
     account_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+#: Why a webhook of a known integration was refused (signatures.REASONS, then ours).
+REFUSAL_REASONS = (
+    "bad_signature",
+    "missing_signature",
+    "stale_timestamp",
+    "bad_timestamp",
+    "no_secret",
+    "wrong_shape",
+    "disabled",
+)
+
+
+class IntegrationRefusal(db.Model):
+    """How many notifications addressed to an integration were refused, per reason, and the
+    last time. Written only on refusal (one upsert), never on an accepted notification."""
+
+    __tablename__ = "integration_refusals"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CollectOrder(db.Model):

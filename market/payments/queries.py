@@ -66,15 +66,15 @@ def payable_payee(stall: Stall) -> PayeeAccount:
 
 
 _integration = WebhookIntegration.__table__.c
-_CREDENTIALS = select(_integration.secret, _integration.auth_mode, _integration.enabled).where(
-    _integration.provider == bindparam("provider"), _integration.name == bindparam("name")
-)
+_CREDENTIALS = select(
+    _integration.secret, _integration.auth_mode, _integration.enabled, _integration.id
+).where(_integration.provider == bindparam("provider"), _integration.name == bindparam("name"))
 
 
 def credentials(
     provider: str, connection: Connection, name: str = ""
-) -> tuple[str, str, bool] | None:
-    """(secret, auth mode, enabled) of a provider's integration ``name``, or None."""
+) -> tuple[str, str, bool, int] | None:
+    """(secret, auth mode, enabled, id) of a provider's integration ``name``, or None."""
     row = connection.execute(_CREDENTIALS, {"provider": provider, "name": name}).first()
     return tuple(row) if row else None
 

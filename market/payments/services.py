@@ -25,6 +25,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -63,6 +64,7 @@ from market.payments.models import (
     PROVIDERS,
     CollectOrder,
     IntegrationAccount,
+    IntegrationRefusal,
     PaymentNotification,
     WebhookIntegration,
 )
@@ -104,6 +106,8 @@ class IngestResult:
 class _Credentials:
     secret: str
     auth_mode: str
+    enabled: bool
+    id: int
 
 
 #: How long a worker trusts what it read of an integration is the setting
@@ -131,10 +135,11 @@ def _credentials(provider: str, name: str = "") -> _Credentials:
                 found = queries.credentials(provider, connection, name)
         except (DBAPIError, PoolTimeout) as exc:
             raise StorageUnavailable() from exc
-        usable = found is not None and found[2]
-        hit = (time.monotonic(), _Credentials(found[0], found[1]) if usable else None)
+        hit = (time.monotonic(), _Credentials(*found) if found is not None else None)
         cache[key] = hit
-    if hit[1] is None:
+    if hit[1] is None or not hit[1].enabled:
+        if hit[1] is not None:
+            _refused(hit[1].id, "disabled")
         label = f"{provider}/{name}" if name else provider
         raise WebhookRefused(_("Tích hợp %(provider)s chưa được bật.", provider=label))
     return hit[1]
@@ -204,15 +209,86 @@ def ingest_notification(
             signatures.verify_casso(
                 payload, headers.get(signatures.CASSO_SIGNATURE), secret, now=now.timestamp()
             )
+        transfer: Transfer = SCHEMAS[provider].load(payload)
     except signatures.SignatureError as exc:
+        _refused(credentials.id, exc.reason, now)
         raise WebhookRefused() from exc
-    transfer: Transfer = SCHEMAS[provider].load(payload)
+    except (InvalidInput, ValidationError):
+        _refused(credentials.id, "wrong_shape", now)
+        raise
     # (provider, event id) is unique: a repeated event inserts nothing, so nothing after it
     # (rollups, order) moves either, and it is answered as a duplicate.
     stored = _store(_store_params(transfer, raw_body, now))
+    _note_received(credentials.id, now)
     if stored is None:
         return IngestResult(transfer.event_id, duplicate=True, match_status=None)
     return IngestResult(transfer.event_id, duplicate=False, match_status=stored[2])
+
+
+# --- the integrations' health ------------------------------------------------------------------
+
+#: An integration's last notification is written at most this often per worker: its health
+#: needs minutes, not milliseconds, and the accepted path stays without a write of its own
+#: (one UPDATE a minute per worker and integration, whatever the rate of notifications).
+RECEIVED_NOTE_SECONDS = 60.0
+
+
+_integrations = WebhookIntegration.__table__.c
+_NOTE_RECEIVED = (
+    update(WebhookIntegration.__table__)
+    .where(
+        _integrations.id == bindparam("integration_id"),
+        (_integrations.last_received_at.is_(None))
+        | (_integrations.last_received_at < bindparam("now", type_=DateTime(timezone=True))),
+    )
+    .values(last_received_at=bindparam("now", type_=DateTime(timezone=True)))
+)
+
+
+@functools.cache
+def _refusal_upsert(dialect: str):
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    table = IntegrationRefusal.__table__
+    statement = insert(table).values(
+        integration_id=bindparam("integration_id"),
+        reason=bindparam("reason"),
+        count=1,
+        last_at=bindparam("now", type_=DateTime(timezone=True)),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.integration_id, table.c.reason],
+        set_={"count": table.c.count + 1, "last_at": statement.excluded.last_at},
+    )
+
+
+def _health_write(statement, params: dict[str, Any]) -> None:
+    """Run one small health write on its own connection. A failure is logged and dropped: the
+    notification's own answer (stored, or refused) does not depend on it."""
+    engine = db.engine
+    try:
+        with sqlite_write_turn(engine), engine.begin() as connection:
+            connection.execute(statement, params)
+    except (DBAPIError, PoolTimeout):
+        current_app.logger.warning("integration health not recorded", exc_info=True)
+
+
+def _refused(integration_id: int, reason: str, now: datetime | None = None) -> None:
+    """Count one refusal of a notification addressed to this integration (one upsert)."""
+    _health_write(
+        _refusal_upsert(db.engine.dialect.name),
+        {"integration_id": integration_id, "reason": reason, "now": now or utcnow()},
+    )
+
+
+def _note_received(integration_id: int, now: datetime) -> None:
+    """Note that this integration delivered a notification (at most once a minute here)."""
+    cache = integrations_cache(current_app)
+    key = ("received", integration_id)
+    seen = cache.get(key)
+    if seen is not None and time.monotonic() - seen < RECEIVED_NOTE_SECONDS:
+        return
+    cache[key] = time.monotonic()
+    _health_write(_NOTE_RECEIVED, {"integration_id": integration_id, "now": now})
 
 
 def store_transfer(transfer: Transfer, raw_body: bytes, now: datetime) -> tuple | None:
@@ -495,6 +571,7 @@ def save_integration(
     found.enabled = enabled
     if secret is not None:
         found.secret = secret
+        found.secret_set_at = utcnow()
     found.updated_by_id = actor.id
     found.updated_at = utcnow()
     db.session.flush()
@@ -542,6 +619,7 @@ def set_api_token(
         raise InvalidInput({"api_token": [_("API token không hợp lệ.")]})
     had = found.api_token is not None
     found.api_token = token
+    found.api_token_set_at = utcnow() if token is not None else None
     found.updated_at = utcnow()
     audit.record(
         "webhook.api_token",
@@ -587,7 +665,7 @@ def add_integration(
     found = WebhookIntegration(
         provider=provider, name=name, auth_mode=auth_mode, secret=secret, enabled=True
     )
-    found.updated_at = utcnow()
+    found.updated_at = found.secret_set_at = utcnow()
     db.session.add(found)
     found.accounts = [IntegrationAccount(account_number=a) for a in _accounts(accounts)]
     try:
@@ -637,6 +715,118 @@ def _accounts(accounts) -> list[str]:
     if bad:
         raise InvalidInput({"accounts": [_("Số tài khoản không hợp lệ: %(a)s", a=bad[0])]})
     return numbers
+
+
+def _secret_errors(secret: str | None) -> list[str]:
+    if secret is not None and (len(secret) < MIN_SECRET_LENGTH or any(c.isspace() for c in secret)):
+        return [
+            _("Khóa bí mật cần ít nhất %(n)s ký tự, không có khoảng trắng.", n=MIN_SECRET_LENGTH)
+        ]
+    return []
+
+
+def configure_integration(
+    actor: User,
+    integration: WebhookIntegration | None,
+    *,
+    provider: str,
+    name: str,
+    auth_mode: str,
+    enabled: bool,
+    accounts: list[str] | tuple[str, ...],
+    secret: str | None = None,
+    generate: bool = False,
+    api_token: str | None = None,
+    remove_api_token: bool = False,
+) -> tuple[WebhookIntegration, str | None]:
+    """Create (``integration`` None) or change a named integration from the admin screen:
+    its mode, on/off, watched accounts, and, when given, a new secret or API token (write-only:
+    blank keeps the one set). Returns it and the secret generated here, to be shown once.
+    Every error is field by field and changes nothing; the change is audit-logged without
+    the secret or token."""
+    if actor.role != "admin":
+        raise Forbidden()
+    if integration is not None:
+        provider, name = integration.provider, integration.name
+    errors: dict[str, list[str]] = {}
+    if provider not in PROVIDERS:
+        errors["provider"] = [_("Vui lòng chọn nhà cung cấp.")]
+    name = (name or "").strip()
+    if integration is None and name and not INTEGRATION_NAME.fullmatch(name):
+        errors["name"] = [_("Tên chỉ gồm chữ thường, số và dấu gạch ngang, tối đa 40 ký tự.")]
+    if auth_mode not in AUTH_MODES or (provider == "casso" and auth_mode != "hmac"):
+        errors["auth_mode"] = [_("Casso chỉ hỗ trợ chữ ký HMAC.")]
+    secret = (secret or "").strip() or None
+    if secret_errors := _secret_errors(secret):
+        errors["secret"] = secret_errors
+    elif integration is None and secret is None and not generate:
+        errors["secret"] = [_("Vui lòng nhập hoặc tạo khóa bí mật.")]
+    token = (api_token or "").strip() or None
+    if token is not None and (len(token) > 200 or any(c.isspace() for c in token)):
+        errors["api_token"] = [_("API token không hợp lệ.")]
+    try:
+        numbers = _accounts(accounts)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    if integration is None and queries.integration(provider, name) is not None:
+        raise InvalidInput({"name": [_("Tích hợp này đã có.")]})
+    shown = None
+    if generate:
+        secret = shown = generate_secret()
+    now = utcnow()
+    old = None if integration is None else _configured_snapshot(integration)
+    if integration is None:
+        integration = WebhookIntegration(provider=provider, name=name)
+        db.session.add(integration)
+    integration.auth_mode = auth_mode
+    integration.enabled = enabled
+    if secret is not None:
+        integration.secret = secret
+        integration.secret_set_at = now
+    if token is not None:
+        integration.api_token, integration.api_token_set_at = token, now
+    elif remove_api_token:
+        integration.api_token = integration.api_token_set_at = None
+    integration.accounts = [IntegrationAccount(account_number=a) for a in numbers]
+    integration.updated_by_id = actor.id
+    integration.updated_at = now
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # the same name, created by someone else meanwhile
+        db.session.rollback()
+        raise InvalidInput({"name": [_("Tích hợp này đã có.")]}) from exc
+    audit.record(
+        "webhook.add" if old is None else "webhook.configure",
+        actor=actor,
+        entity="webhook",
+        entity_id=integration.id,
+        market_id=None,
+        old=old,
+        new=_configured_snapshot(integration)
+        | {
+            "secret_changed": secret is not None,
+            "api_token_changed": token is not None or remove_api_token,
+        },
+    )
+    db.session.commit()
+    forget_integrations()
+    return integration, shown
+
+
+def _configured_snapshot(integration: WebhookIntegration) -> dict[str, Any]:
+    # Never the secret or the token themselves.
+    return _integration_snapshot(integration) | {
+        "name": integration.name,
+        "accounts": [a.account_number for a in integration.accounts],
+        "api_token": integration.api_token is not None,
+    }
+
+
+def account_list(text: str) -> list[str]:
+    """The accounts typed in a text box: one per line, or separated by commas or spaces."""
+    return [part for part in re.split(r"[\s,;]+", text or "") if part]
 
 
 # --- the unmatched list, worked off ------------------------------------------------------------

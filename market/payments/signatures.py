@@ -16,10 +16,14 @@ of API Key, HMAC-SHA256, OAuth 2.0 or nothing.
 **Casso webhook v2** (developer.casso.vn, "Thiết lập Webhook thủ công" / "Xử lý sự kiện
 Webhook", and Casso's PHP/Node samples): ``X-Casso-Signature: t=<unix ms>,v1=<hex>``, where
 ``v1`` is the HMAC-SHA512 under the checksum key of ``<t> + "." + json(body)`` and ``json`` is
-the body with every object's keys sorted (``sortObjDataByKey``), serialised compactly: Node's
-``JSON.stringify`` (no spaces, non-ASCII kept) or PHP's ``json_encode`` (no spaces, ``\\uXXXX``
-for non-ASCII, ``\\/`` for slashes). Both samples are accepted; for ASCII bodies they agree.
-Casso's own sample vector is in the tests.
+the body with its objects' keys sorted (``sortObjDataByKey``), serialised compactly. Each form
+the official samples produce is accepted (:func:`casso_messages`): Node's ``JSON.stringify``
+(non-ASCII and "/" as they are; its ``sortObjDataByKey`` does not look inside arrays), PHP's
+``json_encode`` (``\\uXXXX`` for non-ASCII, ``\\/`` for "/", and with the
+``JSON_UNESCAPED_UNICODE`` / ``JSON_UNESCAPED_SLASHES`` flags either one as it is; its
+``sortObjDataByKey`` sorts inside arrays too, and an empty object decodes to an empty PHP
+array, ``[]``). For an ASCII body without "/" and without arrays they are all one text, one
+HMAC. Casso's own sample vector is in the tests.
 
 Comparisons use :func:`hmac.compare_digest`; stale or future timestamps (over
 :data:`MAX_SKEW_SECONDS`) are refused.
@@ -45,6 +49,7 @@ __all__ = [
     "MAX_SKEW_SECONDS",
     "SignatureError",
     "casso_canonical_json",
+    "casso_messages",
     "sign_casso",
     "sign_sepay",
     "verify_casso",
@@ -59,8 +64,17 @@ SEPAY_TIMESTAMP = "X-SePay-Timestamp"
 CASSO_SIGNATURE = "X-Casso-Signature"
 
 
+#: Why a notification was refused, for the integration's health counters (``reason``).
+REASONS = ("no_secret", "missing_signature", "bad_signature", "stale_timestamp", "bad_timestamp")
+
+
 class SignatureError(ValueError):
-    """The notification is not signed by whoever holds our secret (or not recently)."""
+    """The notification is not signed by whoever holds our secret (or not recently);
+    ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, message: str, reason: str = "bad_signature") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _equal(expected: str, given: str) -> bool:
@@ -69,12 +83,12 @@ def _equal(expected: str, given: str) -> bool:
 
 def _fresh(timestamp_seconds: float, now: float) -> None:
     if abs(now - timestamp_seconds) > MAX_SKEW_SECONDS:
-        raise SignatureError("stale timestamp")
+        raise SignatureError("stale timestamp", "stale_timestamp")
 
 
 def _timestamp(text: str | None, *, scale: int) -> float:
     if not text or not text.strip().isascii() or not text.strip().isdigit():
-        raise SignatureError("missing or malformed timestamp")
+        raise SignatureError("missing or malformed timestamp", "bad_timestamp")
     return int(text.strip()) / scale
 
 
@@ -99,17 +113,17 @@ def verify_sepay(
 ) -> None:
     """Raise :class:`SignatureError` unless the request carries SePay's proof of ``secret``."""
     if not secret:
-        raise SignatureError("no secret configured")
+        raise SignatureError("no secret configured", "no_secret")
     if auth_mode == "apikey":
         scheme, _, key = (headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "apikey" or not key:
-            raise SignatureError("missing API key")
+            raise SignatureError("missing API key", "missing_signature")
         if not hmac.compare_digest(key.strip().encode("utf-8"), secret.encode("utf-8")):
             raise SignatureError("bad API key")
         return
     signature = headers.get(SEPAY_SIGNATURE)
     if not signature:
-        raise SignatureError("missing signature")
+        raise SignatureError("missing signature", "missing_signature")
     stamp = headers.get(SEPAY_TIMESTAMP)
     _fresh(_timestamp(stamp, scale=1), now)
     given = signature.strip()
@@ -122,16 +136,65 @@ def verify_sepay(
 # --- Casso -----------------------------------------------------------------------------------
 
 
-def casso_canonical_json(payload: Any, *, php: bool = False) -> str:
-    """The body as Casso signs it: keys sorted at every level, no spaces.
+def casso_canonical_json(
+    payload: Any, *, php: bool = False, ascii: bool | None = None, slashes: bool | None = None
+) -> str:
+    """The body as Casso signs it: keys sorted at every level, no spaces. ``php``: as PHP's
+    ``json_encode`` writes it (``ascii`` and ``slashes`` escaped unless said otherwise; an
+    empty object as ``[]``), else as Node's ``JSON.stringify`` (nothing escaped).
 
     >>> casso_canonical_json({"b": 1, "a": {"y": "đ/x", "x": 0}})
     '{"a":{"x":0,"y":"đ/x"},"b":1}'
     >>> casso_canonical_json({"a": "đ/x"}, php=True)
     '{"a":"\\\\u0111\\\\/x"}'
+    >>> casso_canonical_json({"a": "đ/x"}, php=True, ascii=False)
+    '{"a":"đ\\\\/x"}'
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=php)
-    return text.replace("/", "\\/") if php else text
+    ascii = php if ascii is None else ascii
+    slashes = php if slashes is None else slashes
+    return _dumps(_sorted(payload, inside_arrays=True, php=php), ascii=ascii, slashes=slashes)
+
+
+def _dumps(value: Any, *, ascii: bool, slashes: bool) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=ascii)
+    return text.replace("/", "\\/") if slashes else text
+
+
+def _sorted(value: Any, *, inside_arrays: bool, php: bool) -> Any:
+    """``value`` with its objects' keys sorted, as a sample's ``sortObjDataByKey`` does:
+    PHP's sorts inside arrays too (and PHP writes an empty object back as ``[]``), Node's
+    leaves the objects inside an array as they came."""
+    if isinstance(value, dict):
+        if php and not value:
+            return []
+        return {
+            key: _sorted(value[key], inside_arrays=inside_arrays, php=php) for key in sorted(value)
+        }
+    if isinstance(value, list) and inside_arrays:
+        return [_sorted(item, inside_arrays=True, php=php) for item in value]
+    return value
+
+
+def casso_messages(payload: Any) -> list[str]:
+    """Every distinct text one of Casso's official samples would sign for ``payload`` (the
+    parsed body, its keys in the order they came): Node's, and PHP's with each combination of
+    ``JSON_UNESCAPED_UNICODE`` and ``JSON_UNESCAPED_SLASHES``. Mostly a single text.
+
+    >>> casso_messages({"a": 1})
+    ['{"a":1}']
+    >>> len(casso_messages({"a": "đ/x"}))
+    4
+    """
+    node = _sorted(payload, inside_arrays=False, php=False)
+    php = _sorted(payload, inside_arrays=True, php=True)
+    texts = [_dumps(node, ascii=False, slashes=False)]
+    for ascii in (True, False):
+        for slashes in (True, False):
+            texts.append(_dumps(php, ascii=ascii, slashes=slashes))
+    texts.append(
+        _dumps(_sorted(payload, inside_arrays=True, php=False), ascii=False, slashes=False)
+    )
+    return list(dict.fromkeys(texts))
 
 
 def _casso_hmac(message: str, secret: str) -> str:
@@ -145,7 +208,7 @@ def _casso_header(header: str | None) -> tuple[str, str]:
         if sep:
             parts[key] = value.strip()
     if "t" not in parts or "v1" not in parts:
-        raise SignatureError("missing signature")
+        raise SignatureError("missing signature", "missing_signature")
     return parts["t"], parts["v1"]
 
 
@@ -158,13 +221,12 @@ def sign_casso(payload: Any, secret: str, *, timestamp_ms: int) -> str:
 def verify_casso(payload: Any, header: str | None, secret: str, *, now: float) -> None:
     """Raise :class:`SignatureError` unless ``header`` signs the parsed body ``payload``."""
     if not secret:
-        raise SignatureError("no secret configured")
+        raise SignatureError("no secret configured", "no_secret")
     stamp, given = _casso_header(header)
     _fresh(_timestamp(stamp, scale=1000), now)
     if not given.isascii():
         raise SignatureError("bad signature")
-    for php in (False, True):
-        expected = _casso_hmac(f"{stamp}.{casso_canonical_json(payload, php=php)}", secret)
-        if _equal(expected, given):
+    for message in casso_messages(payload):
+        if _equal(_casso_hmac(f"{stamp}.{message}", secret), given):
             return
     raise SignatureError("bad signature")

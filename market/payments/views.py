@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from market.auth import permissions
@@ -43,10 +44,17 @@ from market.payments.forms import (
     AssignPaymentForm,
     CollectForm,
     IntegrationForm,
+    IntegrationSettingsForm,
     NotASaleForm,
     PayAmountForm,
 )
-from market.payments.models import PROVIDERS, CollectOrder, PaymentNotification
+from market.payments.health import integration_health
+from market.payments.models import (
+    PROVIDERS,
+    CollectOrder,
+    PaymentNotification,
+    WebhookIntegration,
+)
 from market.payments.schemas import OrderStatusSchema
 from market.qr import render_pay_card
 from market.qr.statements import (
@@ -358,50 +366,72 @@ def _admin_only() -> None:
         abort(403)
 
 
-def _integration_forms() -> dict[str, IntegrationForm]:
-    found = queries.integrations()
-    forms = {}
-    for provider in PROVIDERS:
-        current = found.get(provider)
-        forms[provider] = IntegrationForm(
-            prefix=provider,
-            formdata=None,
-            auth_mode=current.auth_mode if current else "hmac",
-            enabled=current.enabled if current else True,
+#: The refusal reasons (models.REFUSAL_REASONS) as the admin screen names them.
+REFUSAL_LABELS = {
+    "bad_signature": _l("Sai chữ ký hoặc API key"),
+    "missing_signature": _l("Thiếu chữ ký"),
+    "stale_timestamp": _l("Quá hạn (thời điểm ký lệch quá 5 phút)"),
+    "bad_timestamp": _l("Thời điểm ký không đọc được"),
+    "no_secret": _l("Chưa có khóa bí mật"),
+    "wrong_shape": _l("Nội dung sai định dạng"),
+    "disabled": _l("Tích hợp đang tắt"),
+}
+
+
+def _integration_url(integration: WebhookIntegration) -> str:
+    if integration.name:
+        return url_for(
+            "webhooks.named", provider=integration.provider, name=integration.name, _external=True
         )
-    return forms
+    return url_for(f"webhooks.{integration.provider}", _external=True)
+
+
+def _integrations_page(shown_secret=None, shown_label=None, status=200):
+    config = current_app.config
+    found = queries.all_integrations()
+    response = render_template(
+        "payments/integrations.html",
+        health=integration_health(
+            found,
+            now=utcnow(),
+            hours=config["MARKET_HOURS"],
+            threshold_minutes=config["INTEGRATION_SILENCE_MINUTES"],
+        ),
+        labels=PROVIDER_LABELS,
+        refusal_labels=REFUSAL_LABELS,
+        shown_secret=shown_secret,
+        shown_label=shown_label,
+        urls={i.id: _integration_url(i) for i in found},
+        main_urls={p: url_for(f"webhooks.{p}", _external=True) for p in PROVIDERS},
+        market_hours=["{:02d}:{:02d}".format(*divmod(m, 60)) for m in config["MARKET_HOURS"]],
+        silence_minutes=config["INTEGRATION_SILENCE_MINUTES"],
+    )
+    return _no_store(make_response(response, status))
 
 
 @bp.route("/admin/webhooks")
 @login_required
 def integrations():
     _admin_only()
-    return _integrations_page(_integration_forms())
-
-
-def _integrations_page(forms, shown_secret=None, shown_provider=None, status=200):
-    response = render_template(
-        "payments/integrations.html",
-        forms=forms,
-        integrations=queries.integrations(),
-        labels=PROVIDER_LABELS,
-        shown_secret=shown_secret,
-        shown_provider=shown_provider,
-        urls={p: url_for(f"webhooks.{p}", _external=True) for p in PROVIDERS},
-    )
-    return _no_store(make_response(response, status))
+    return _integrations_page()
 
 
 @bp.route("/admin/webhooks/<provider>", methods=["POST"])
 @login_required
 def save_integration(provider: str):
+    """The provider's main integration in one post (mode, secret, on/off): kept for scripts
+    and older bookmarks; the screen itself edits every integration at .../<id>/edit."""
     _admin_only()
     if provider not in PROVIDERS:
         raise NotFound()
-    forms = _integration_forms()
-    form = forms[provider] = IntegrationForm(prefix=provider)
+    # No page carries this form any more, so no token of its own: the app-wide CSRFProtect
+    # has already checked the request's token (any field ending in csrf_token) by now.
+    form = IntegrationForm(prefix=provider, meta={"csrf": False})
     if not form.validate_on_submit():
-        return _integrations_page(forms, status=422)
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return _integrations_page(status=422)
     try:
         integration, shown = services.save_integration(
             current_user,
@@ -412,15 +442,101 @@ def save_integration(provider: str):
             generate=form.generate.data,
         )
     except InvalidInput as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return _integrations_page(status=422)
+    # Shown on this answer only (never flashed: the session cookie is signed, not encrypted).
+    return _integrations_page(shown_secret=shown, shown_label=integration.label)
+
+
+def _integration_or_404(integration_id: int) -> WebhookIntegration:
+    found = db.session.get(WebhookIntegration, integration_id)
+    if found is None:
+        raise NotFound(_("Không tìm thấy tích hợp."))
+    return found
+
+
+def _settings_page(form, integration=None, *, shown_secret=None, status=200):
+    response = render_template(
+        "payments/integrations_form.html",
+        form=form,
+        integration=integration,
+        url=_integration_url(integration) if integration else None,
+        labels=PROVIDER_LABELS,
+        shown_secret=shown_secret,
+    )
+    return _no_store(make_response(response, status))
+
+
+def _save_settings(form: IntegrationSettingsForm, integration: WebhookIntegration | None):
+    if not form.validate_on_submit():
+        return _settings_page(form, integration, status=422)
+    try:
+        saved, shown = services.configure_integration(
+            current_user,
+            integration,
+            provider=form.provider.data,
+            name=form.name.data,
+            auth_mode=form.auth_mode.data,
+            enabled=form.enabled.data,
+            accounts=services.account_list(form.accounts.data),
+            secret=form.secret.data,
+            generate=form.generate.data,
+            api_token=form.api_token.data,
+            remove_api_token=form.remove_api_token.data,
+        )
+    except InvalidInput as exc:
         for name, messages in exc.errors.items():
             field = getattr(form, name, None)
             if field is not None:
                 field.errors = [*field.errors, *messages]
-        return _integrations_page(forms, status=422)
-    # Shown on this answer only (never flashed: the session cookie is signed, not encrypted).
-    return _integrations_page(
-        _integration_forms(), shown_secret=shown, shown_provider=integration.provider
+            else:
+                flash(" ".join(messages), "error")
+        return _settings_page(form, integration, status=422)
+    if shown is not None:
+        # The new secret, shown on this answer only, on the saved integration's form.
+        return _settings_page(
+            _settings_form(saved, formdata=None), saved, shown_secret=shown, status=200
+        )
+    flash(_("Đã lưu tích hợp %(label)s.", label=saved.label), "success")
+    return redirect(url_for("payments.integrations"))
+
+
+def _settings_form(integration: WebhookIntegration | None, **kwargs) -> IntegrationSettingsForm:
+    if integration is None:
+        return IntegrationSettingsForm(**kwargs)
+    return IntegrationSettingsForm(
+        provider=integration.provider,
+        name=integration.name,
+        auth_mode=integration.auth_mode,
+        enabled=integration.enabled,
+        accounts="\n".join(a.account_number for a in integration.accounts),
+        **kwargs,
     )
+
+
+@bp.route("/admin/webhooks/new", methods=["GET", "POST"])
+@login_required
+def new_integration():
+    _admin_only()
+    form = _settings_form(None)
+    if request.method == "GET":
+        return _settings_page(form)
+    return _save_settings(form, None)
+
+
+@bp.route("/admin/webhooks/<int:integration_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_integration(integration_id: int):
+    _admin_only()
+    integration = _integration_or_404(integration_id)
+    if request.method == "GET":
+        return _settings_page(_settings_form(integration), integration)
+    form = IntegrationSettingsForm()
+    # Provider and name are fixed once made (the name is in the provider's webhook URL).
+    form.provider.data, form.name.data = integration.provider, integration.name
+    return _save_settings(form, integration)
 
 
 # --- the unmatched list, worked off ---------------------------------------------------------

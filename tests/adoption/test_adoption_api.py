@@ -78,6 +78,8 @@ def test_province_adoption_json(client, tokens, now):
         "payments": 28,
         "amount": 615_000,
         "merchants_onboarded": 3,
+        # No integration lists any account here: every stall with a QR is unwatched.
+        "unwatched_stalls": 5,
     }
     assert [d["district"] for d in data["districts"]] == [
         "TP. Thái Nguyên",

@@ -29,6 +29,8 @@ PAGES = [
     ("password", "hotro", "/account/password"),
     ("users", "admin", "/users/"),
     ("new-user", "quanly", "/users/new"),
+    ("integrations", "admin", "/admin/webhooks"),
+    ("new-integration", "admin", "/admin/webhooks/new"),
 ]
 BLOCKING = {"serious", "critical"}
 

@@ -82,9 +82,16 @@ def _sepay_secret(browser, base: str, artifacts) -> str:
     try:
         _login(page, base, "admin")
         page.goto("/admin/webhooks")
-        form = page.locator("form[action$='/admin/webhooks/sepay']")
+        main = page.locator("section.integration[data-label='sepay']")
+        if main.count():  # SePay's main integration: edit it
+            main.locator("a[href$='/edit']").click()
+        else:
+            page.goto("/admin/webhooks/new")
+            page.select_option("#provider", "sepay")
+        form = page.locator("form.integration-form")
         form.locator("input[value=hmac]").check()
-        form.locator("input[type=checkbox][name$=generate]").check()
+        form.locator("input[name=generate]").check()
+        form.locator("input[name=enabled]").check()
         form.locator("button[type=submit]").click()
         secret = page.locator("code.secret").inner_text().strip()
         page.screenshot(path=artifacts / "admin-webhook-secret.png", full_page=True)
