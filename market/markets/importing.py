@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -181,13 +182,22 @@ def iter_table(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, s
         row = {}
         for i, key in keys.items():
             cell = cells[i] if i < len(cells) else ""
-            text = cell.strip()
+            text = normalize_cell(cell)
             row[key] = NumberText(text) if isinstance(cell, NumberText) else text
         yield line, row
 
 
+def normalize_cell(cell: str) -> str:
+    """A cell's text as it is checked: outer spaces removed, in Unicode NFC. A file typed
+    with a decomposed-Unicode input method (NFD: "a" + combining marks) then reads exactly
+    like its composed twin; only non-ASCII text pays for the normalisation."""
+    text = cell.strip()
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def _header_keys(header: tuple[int, list[str]]) -> dict[int, str]:
     _line, cells = header
+    cells = [normalize_cell(cell) for cell in cells]
     lookup = {}
     for column in COLUMNS:
         for name in (column.key, *column.aliases):

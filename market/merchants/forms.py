@@ -4,11 +4,10 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
-from market.formfields import choices
+from market.formfields import Form, choices
 from market.merchants import values
 from market.vietqr import all_banks
 
@@ -25,7 +24,7 @@ def normalized(func: Callable[[str], object]):
     return validate
 
 
-class MerchantForm(FlaskForm):
+class MerchantForm(Form):
     full_name = StringField(_l("Họ tên tiểu thương"), [normalized(values.normalize_full_name)])
     phone = StringField(_l("Số điện thoại di động"), [normalized(values.normalize_phone)])
     tax_code = StringField(_l("Mã số thuế (nếu có)"), [normalized(values.normalize_tax_code)])
@@ -39,7 +38,7 @@ def bank_choices():
     )
 
 
-class PayeeForm(FlaskForm):
+class PayeeForm(Form):
     bank_bin = SelectField(
         _l("Ngân hàng"), validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))]
     )
@@ -94,7 +93,7 @@ class PayeeIdsField(Field):
         return ""
 
 
-class BulkVerifyForm(FlaskForm):
+class BulkVerifyForm(Form):
     payee = PayeeIdsField(_l("Tài khoản cần xác minh"), default=list)
 
     def validate_payee(self, field) -> None:

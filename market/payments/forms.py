@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from market.formfields import choices
+from market.formfields import Form, PlainForm, choices
 from market.payments import values
 
 
@@ -28,7 +27,7 @@ def reference_validator(form, field) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class PayAmountForm(Form):
+class PayAmountForm(PlainForm):
     """The shopper's amount box: a GET form (works without JavaScript), so no CSRF token.
     ``ref`` is the order reference a merchant's shared link carries (kept as a hidden field)."""
 
@@ -36,11 +35,11 @@ class PayAmountForm(Form):
     ref = StringField(_l("Mã đơn"), [reference_validator])
 
 
-class CollectForm(FlaskForm):
+class CollectForm(Form):
     amount = StringField(_l("Số tiền cần thu (đồng)"), [amount_validator])
 
 
-class IntegrationForm(FlaskForm):
+class IntegrationForm(Form):
     auth_mode = RadioField(
         _l("Cách xác thực"),
         choices=choices(
@@ -53,7 +52,7 @@ class IntegrationForm(FlaskForm):
     enabled = BooleanField(_l("Đang bật"), default=True)
 
 
-class AssignPaymentForm(FlaskForm):
+class AssignPaymentForm(Form):
     """Credit an unmatched payment to a stall of one of the reviewer's markets."""
 
     market_code = SelectField(_l("Chợ"), choices=[])
@@ -61,5 +60,5 @@ class AssignPaymentForm(FlaskForm):
     note = StringField(_l("Ghi chú (không bắt buộc)"))
 
 
-class NotASaleForm(FlaskForm):
+class NotASaleForm(Form):
     reason = StringField(_l("Lý do không phải tiền bán hàng"))
