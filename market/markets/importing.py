@@ -41,6 +41,7 @@ from market.markets.models import GOODS_CATEGORIES, ImportBatch, Market, Stall
 from market.merchants import values
 from market.merchants.models import Merchant, PayeeAccount
 from market.merchants.services import check_may_hold, stage_merchant, stage_payees
+from market.vietqr import banks_by_use
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ COLUMNS = (
     Column("so_dien_thoai", _l("Số điện thoại"), ("phone",)),
     Column("ma_so_thue", _l("Mã số thuế"), ("tax_code",)),
     Column("dong_y", _l("Đồng ý tham gia"), ("consent",)),
-    Column("ngan_hang", _l("Ngân hàng (BIN hoặc mã)"), ("bank", "bank_bin")),
+    Column("ngan_hang", _l("Ngân hàng (tên, mã hoặc BIN)"), ("bank", "bank_bin")),
     Column("so_tai_khoan", _l("Số tài khoản / số thẻ"), ("account_number",)),
     Column("loai_tai_khoan", _l("Loại (tai_khoan / the)"), ("account_type", "service")),
     Column("ten_chu_tai_khoan", _l("Tên chủ tài khoản"), ("holder_name",)),
@@ -184,6 +185,8 @@ def iter_table(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, s
             cell = cells[i] if i < len(cells) else ""
             text = normalize_cell(cell)
             row[key] = NumberText(text) if isinstance(cell, NumberText) else text
+        if is_template_row(row):
+            continue
         yield line, row
 
 
@@ -1305,5 +1308,86 @@ def to_xlsx(rows: Iterable[list[str]], *, title: str = "Danh sach sap") -> bytes
     return spreadsheets.to_xlsx([(title, rows), ("Huong dan", guide)], text_columns=len(HEADER))
 
 
+# The template's example row, in Vietnamese whatever the UI's language (files are filled in
+# Vietnamese). A row with its stall code and name is the example, however a spreadsheet
+# re-typed its numbers, and is never imported.
+EXAMPLE_ROW = {
+    "ma_sap": "VD-01",
+    "khu": "Khu A",
+    "nganh_hang": "Rau củ",
+    "trang_thai": "Đang kinh doanh",
+    "ho_ten": "Nguyễn Thị Mẫu",
+    "so_dien_thoai": "0912345678",
+    "ma_so_thue": "",
+    "dong_y": "có",
+    "ngan_hang": "Vietcombank",
+    "so_tai_khoan": "0011001234567",
+    "loai_tai_khoan": "tai_khoan",
+    "ten_chu_tai_khoan": "NGUYEN THI MAU",
+}
+#: A row whose stall code starts with this is a note (the CSV template's allowed values).
+NOTE_MARK = "#"
+
+
+def is_template_row(row: dict[str, str]) -> bool:
+    """Whether a read row is the template's example or one of its notes: skipped."""
+    code = row.get("ma_sap", "")
+    if code.startswith(NOTE_MARK):
+        return True
+    return (
+        normalize_code(code) == EXAMPLE_ROW["ma_sap"]
+        and row.get("ho_ten", "") == EXAMPLE_ROW["ho_ten"]
+    )
+
+
+def allowed_values() -> list[list[str]]:
+    """[column, value, meaning] for every coded column: what a cell may hold."""
+    rows: list[list[str]] = []
+    with force_locale("vi"):
+        categories = {key: str(label) for key, label in GOODS_CATEGORIES.items()}
+        statuses = {key: str(label) for key, label in STALL_STATUS_LABELS.items()}
+    for key, label in GOODS_CATEGORIES.items():
+        rows.append(
+            ["nganh_hang", categories[key], _("hoặc %(key)s · %(label)s", key=key, label=label)]
+        )
+    for key, label in STALL_STATUS_LABELS.items():
+        rows.append(
+            ["trang_thai", statuses[key], _("hoặc %(key)s · %(label)s", key=key, label=label)]
+        )
+    rows.append(["dong_y", "có", _("đồng ý tham gia (cũng nhận: x, 1, yes)")])
+    rows.append(["dong_y", "không", _("chưa đồng ý (hoặc để trống)")])
+    rows.append(["loai_tai_khoan", "tai_khoan", _("số tài khoản (hoặc để trống)")])
+    rows.append(["loai_tai_khoan", "the", _("số thẻ (16 đến 19 chữ số)")])
+    for bank in banks_by_use():
+        rows.append(["ngan_hang", bank.short_name, f"{bank.code} · {bank.bin} · {bank.name}"])
+    return rows
+
+
 def template_rows() -> list[list[str]]:
-    return [HEADER]
+    """The template's first sheet: the header and the example row."""
+    return [HEADER, [EXAMPLE_ROW[key] for key in HEADER]]
+
+
+def template_csv() -> bytes:
+    """The CSV template: header, example row, then the allowed values as note rows (a
+    stall code starting with ``#``), which the import skips."""
+    notes = [
+        [f"{NOTE_MARK} {_('Giá trị hợp lệ (dòng bắt đầu bằng # không được nhập)')}"],
+        *([f"{NOTE_MARK} {column}", value, meaning] for column, value, meaning in allowed_values()),
+    ]
+    return spreadsheets.to_csv([*template_rows(), *notes])
+
+
+def template_xlsx() -> bytes:
+    """The XLSX template: the example on the first sheet (the one imported), the allowed
+    values of every coded column on a second, the columns explained on a third."""
+    guide = [[column.key, str(column.label)] for column in COLUMNS]
+    values_sheet = [[_("Cột"), _("Giá trị"), _("Ý nghĩa")], *allowed_values()]
+    return spreadsheets.to_xlsx(
+        [
+            ("Danh sach sap", template_rows()),
+            ("Gia tri hop le", values_sheet),
+            ("Huong dan", guide),
+        ],
+        text_columns=len(HEADER),
+    )

@@ -525,7 +525,17 @@ def apply_import(code: str, batch_id: int):
 
 @bp.route("/import-template.<fmt>")
 def import_template(fmt: str):
-    return _table_response(importing.template_rows(), "mau-nhap-sap", fmt)
+    if fmt == "csv":
+        body, mimetype = importing.template_csv(), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body, mimetype = importing.template_xlsx(), _XLSX
+    else:
+        raise NotFound()
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="mau-nhap-sap.{fmt}"'},
+    )
 
 
 @bp.route("/<code>/export.<fmt>")
@@ -550,6 +560,8 @@ def audit_log(code: str):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _payload(payee) -> str | None:
@@ -591,8 +603,7 @@ def _table_response(rows, name: str, fmt: str) -> Response:
     if fmt == "csv":
         body, mimetype = importing.to_csv(rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
-        body = importing.to_xlsx(rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, mimetype = importing.to_xlsx(rows), _XLSX
     else:
         raise NotFound()
     return Response(
