@@ -10,6 +10,7 @@ from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.pagination import Page, paginate
+from market.textsearch import contains_folded
 
 QR_STATES = ("ready", "reprint", "unverified", "missing", "inactive")
 
@@ -45,9 +46,11 @@ def market_list(
         .scalar_subquery()
     )
     query = visible_markets(user).add_columns(stall_count, ready_count)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Market.name.ilike(like), Market.code.ilike(like)))
+    if q.strip():
+        text = q.strip()
+        query = query.where(
+            or_(contains_folded(Market.name, text), contains_folded(Market.code, text))
+        )
     if district:
         query = query.where(Market.district == district)
     if status:
@@ -106,16 +109,17 @@ def stall_rows(
 ) -> Page:
     """Rows of (Stall, Merchant|None, PayeeAccount|None, qr_state) for the market page."""
     query = _stall_row_query().where(Stall.market_id == market.id)
-    if q:
+    if q.strip():
+        # Stalls without a merchant or a payee yet are outer-joined: still found by code, and
+        # a merchant without a payee account by name or phone.
         text = q.strip()
-        like = f"%{text}%"
         query = query.where(
             or_(
-                Stall.code.ilike(like),
-                Merchant.full_name.ilike(like),
-                Merchant.phone.like(like),
-                PayeeAccount.account_number.like(like),
-                PayeeAccount.holder_name.ilike(like),
+                contains_folded(Stall.code, text),
+                contains_folded(Merchant.full_name, text),
+                Merchant.phone.contains(text, autoescape=True),
+                PayeeAccount.account_number.contains(text.upper(), autoescape=True),
+                contains_folded(PayeeAccount.holder_name, text),
             )
         )
     if status:
