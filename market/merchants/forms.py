@@ -4,12 +4,20 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, HiddenField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, ValidationError
 
 from market.formfields import Form, choices
 from market.merchants import values
-from market.vietqr import all_banks
+from market.vietqr import bank_search_text, banks_by_use
 
 
 def normalized(func: Callable[[str], object]):
@@ -31,16 +39,27 @@ class MerchantForm(Form):
     consent = BooleanField(_l("Tiểu thương đồng ý tham gia và cho phép lưu thông tin"))
 
 
-def bank_choices():
-    return choices(
-        [("", _l("— Chọn ngân hàng —"))]
-        + [(bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()]
-    )
+def bank_choices() -> list[SelectChoice]:
+    """Every bank, the most used first; each option carries the folded names a search box
+    matches typing against (static/bankpicker.js)."""
+    return [
+        SelectChoice("", _l("— Chọn ngân hàng —")),
+        *(
+            SelectChoice(
+                bank.bin,
+                f"{bank.short_name} — {bank.name}",
+                render_kw={"data-search": bank_search_text(bank)},
+            )
+            for bank in banks_by_use()
+        ),
+    ]
 
 
 class PayeeForm(Form):
     bank_bin = SelectField(
-        _l("Ngân hàng"), validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))]
+        _l("Ngân hàng"),
+        validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))],
+        render_kw={"data-bank-picker": ""},
     )
     service = RadioField(
         _l("Loại"),

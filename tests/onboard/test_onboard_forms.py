@@ -55,3 +55,29 @@ def test_api_text_fields_are_read_in_nfc(app):
     from market.api.schemas import Text
 
     assert Text().deserialize(unicodedata.normalize("NFD", " Chợ  Đồng Quang ")) == "Chợ Đồng Quang"
+
+
+def test_the_bank_picker_lists_the_big_banks_first_with_search_names(world, client, auth):
+    auth.login("manager")
+    page = client.get("/markets/TN-A/stalls/A-01/payee").text
+    assert "data-bank-picker" in page and "bankpicker.js" in page
+    options = page.split('name="bank_bin"', 1)[1].split("</select>", 1)[0]
+    order = [chunk.split('"', 1)[0] for chunk in options.split('value="')[1:]]
+    assert order[:4] == ["", "970436", "970405", "970418"]  # Vietcombank, Agribank, BIDV
+    assert 'data-search="' in options and "ngoaithuong" in options
+
+
+def test_the_payee_form_takes_a_bank_posted_without_javascript(world, client, auth):
+    auth.login("manager")
+    response = client.post(
+        "/markets/TN-A/stalls/A-01/payee",
+        data={
+            "bank_bin": "970405",
+            "service": "account",
+            "account_number": "1500205123456",
+            "holder_name": unicodedata.normalize("NFD", "Nguyễn Thị Hoa"),
+            "expected_current_id": str(world.payee_a.id),
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302, response.text
