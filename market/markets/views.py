@@ -3,9 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from market.audit.models import AuditLog
+from market.audit import queries as audit_queries
 from market.auth import permissions
 from market.auth import services as auth_services
 from market.auth.views import render_codes
@@ -550,13 +549,8 @@ def audit_log(code: str):
     market = market_or_404(code)
     if not permissions.can_view_audit(current_user, market):
         abort(403)
-    entries = db.session.scalars(
-        select(AuditLog)
-        .where(AuditLog.market_id == market.id)
-        .order_by(AuditLog.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("markets/audit.html", market=market, entries=entries)
+    lines = audit_queries.market_log(market)
+    return render_template("markets/audit.html", market=market, lines=lines)
 
 
 # --- helpers -------------------------------------------------------------------------------
