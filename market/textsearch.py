@@ -1,11 +1,13 @@
 """Searching text the way people type it: without diacritics, in any case.
 
 "nguyen thi hoa", "NGUYỄN THỊ HOA" and "Nguyễn Thị Hoa" find the same merchant. Both sides
-are folded: the typed text in Python (``fold_text``), the column in SQL (``folded``), which
-compiles to PostgreSQL's built-in ``translate(lower(…))`` and to a function SQLite learns on
-every connection (``register_fold``). No stored column, so no migration and nothing to keep
-in step with the bulk import: searches are scoped to a market's stalls or a user's
-merchants, thousands of rows, where a scan costs milliseconds (bench/bench_search.py).
+are folded: the typed text in Python (``fold_text``), the searched text either stored folded
+(merchants' names: ``Merchant.name_folded``, ``stored_contains``), plain ASCII that only
+needs lower case (stall codes, account holders: ``ascii_contains``), or folded in SQL
+(``contains_folded``: PostgreSQL's built-in ``translate(lower(…))`` and a function SQLite
+learns on every connection, ``register_fold``). Folding in SQL costs 25-45x a plain LIKE
+on PostgreSQL and 3-5x on SQLite (bench/bench_search.py): it is kept for small tables (the
+markets), and large ones store their fold.
 
 >>> fold_text("Nguyễn THỊ Đào"), fold_text("C-001")
 ('nguyen thi dao', 'c-001')
@@ -76,6 +78,17 @@ def _folded_default(element, compiler, **kw) -> str:
 def contains_folded(column, text: str) -> ColumnElement[bool]:
     """``column`` contains ``text``, both folded (``%`` and ``_`` in ``text`` are literal)."""
     return folded(column).contains(fold_text(text), autoescape=True)
+
+
+def stored_contains(folded_column, text: str) -> ColumnElement[bool]:
+    """A column that stores its text folded (``fold_text``) contains ``text`` folded."""
+    return folded_column.contains(fold_text(text), autoescape=True)
+
+
+def ascii_contains(column, text: str) -> ColumnElement[bool]:
+    """An ASCII column (stall codes, account holders) contains ``text`` folded: SQL's
+    ``lower`` folds ASCII on every database and locale."""
+    return func.lower(column).contains(fold_text(text), autoescape=True)
 
 
 def register_fold(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from market.extensions import db
 from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.pagination import Page, paginate
-from market.textsearch import contains_folded
+from market.textsearch import ascii_contains, contains_folded, stored_contains
 
 QR_STATES = ("ready", "reprint", "unverified", "missing", "inactive")
 
@@ -115,11 +115,11 @@ def stall_rows(
         text = q.strip()
         query = query.where(
             or_(
-                contains_folded(Stall.code, text),
-                contains_folded(Merchant.full_name, text),
+                ascii_contains(Stall.code, text),
+                stored_contains(Merchant.name_folded, text),
                 Merchant.phone.contains(text, autoescape=True),
                 PayeeAccount.account_number.contains(text.upper(), autoescape=True),
-                contains_folded(PayeeAccount.holder_name, text),
+                ascii_contains(PayeeAccount.holder_name, text),
             )
         )
     if status:

@@ -14,7 +14,7 @@ from market.markets.models import Market, Stall
 from market.markets.queries import visible_markets
 from market.merchants.models import Merchant
 from market.pagination import Page, paginate
-from market.textsearch import contains_folded
+from market.textsearch import ascii_contains, stored_contains
 from market.vietqr import build_payload
 
 
@@ -43,10 +43,10 @@ def merchant_list(
     query = visible_merchants(user, market_code=market)
     if q.strip():
         text = q.strip()
-        by_stall = select(Stall.merchant_id).where(contains_folded(Stall.code, text))
+        by_stall = select(Stall.merchant_id).where(ascii_contains(Stall.code, text))
         query = query.where(
             or_(
-                contains_folded(Merchant.full_name, text),
+                stored_contains(Merchant.name_folded, text),
                 Merchant.phone.contains(text, autoescape=True),
                 Merchant.id.in_(by_stall),
             )

@@ -75,3 +75,32 @@ def test_the_market_page_search_box_finds_without_diacritics(world, no_payee, cl
     auth.login("manager")
     page = client.get("/markets/TN-A?q=dang+thi+anh").text
     assert "Đặng Thị Ánh" in page and "Nguyễn Thị Hoa" not in page
+
+
+def test_the_stored_fold_follows_every_way_a_name_is_written(world):
+    from market.markets import importing
+
+    assert world.merchant_a.name_folded == "nguyen thi hoa"  # ORM insert
+    world.merchant_a.full_name = "Nguyễn Thị Hòa Bình"  # ORM update
+    db.session.commit()
+    assert (
+        db.session.scalar(select(Merchant.name_folded).where(Merchant.id == world.merchant_a.id))
+        == "nguyen thi hoa binh"
+    )
+    content = (
+        ",".join(importing.HEADER)
+        + "\nE-01,,,active,"
+        + unicodedata.normalize("NFD", "Đinh Thị Ếch")
+        + ",0912000333,,có,,,,\n"
+    ).encode()
+    report = importing.run_import(
+        world.users["manager"], world.market_a, "e.csv", content, dry_run=False
+    )
+    assert report.ok, report.errors
+    # The import inserts merchants with Core: the column default folds them.
+    assert (
+        db.session.scalar(select(Merchant.name_folded).where(Merchant.phone == "0912000333"))
+        == "dinh thi ech"
+    )
+    rows = market_queries.stall_rows(world.market_a, q="dinh thi ech").items
+    assert [row[0].code for row in rows] == ["E-01"]
