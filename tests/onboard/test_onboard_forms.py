@@ -81,3 +81,21 @@ def test_the_payee_form_takes_a_bank_posted_without_javascript(world, client, au
         },
     )
     assert response.status_code == 302, response.text
+
+
+def test_an_api_value_sent_decomposed_is_checked_composed(world, api):
+    from market.markets.models import DISTRICTS
+
+    district = next(d for d in DISTRICTS if not d.isascii() and d != world.market_a.district)
+    response = api.patch(
+        "/markets/TN-A",
+        json={
+            "district": unicodedata.normalize("NFD", district),
+            "name": unicodedata.normalize("NFD", "Chợ Mới"),
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["district"] == district
+    assert response.get_json()["name"] == "Chợ Mới"
+    found = api.get("/markets", query_string={"q": unicodedata.normalize("NFD", "Chợ Mới")})
+    assert [m["code"] for m in found.get_json()["items"]] == ["TN-A"]
