@@ -41,6 +41,7 @@ from market.markets.models import GOODS_CATEGORIES, ImportBatch, Market, Stall
 from market.merchants import values
 from market.merchants.models import Merchant, PayeeAccount
 from market.merchants.services import check_may_hold, stage_merchant, stage_payees
+from market.textsearch import fold_text
 from market.vietqr import banks_by_use
 
 
@@ -592,7 +593,8 @@ class RowPlan:
 
 class _Labels:
     """Which key a typed label means: the key itself, the label as the importer reads it, or
-    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in).
+    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in),
+    with or without diacritics.
     Built once per file: translating the labels costs more than checking a row."""
 
     def __init__(self, labels: dict) -> None:
@@ -604,9 +606,12 @@ class _Labels:
             self.by_text[str(label).lower()] = key
         for key in labels:
             self.by_text[key] = key
+        # Typed without diacritics ("thit", "dang kinh doanh"): the same labels, folded.
+        self.by_fold = {fold_text(text): key for text, key in self.by_text.items()}
 
     def get(self, raw: str) -> str | None:
-        return self.by_text.get(raw.strip().lower())
+        text = raw.strip().lower()
+        return self.by_text.get(text) or self.by_fold.get(fold_text(text))
 
 
 # Columns whose digits are an identity: a number cell may have lost leading zeros and digits.

@@ -164,3 +164,19 @@ def test_an_unknown_bank_is_an_error_with_examples(world):
     report = _apply(world, content, dry_run=True)
     [error] = report.errors
     assert error.column == "ngan_hang" and "Vietcombank" in error.message
+
+
+def test_coded_columns_are_read_without_diacritics_too(world):
+    rows = [
+        "D-11,,rau cu,dang kinh doanh,Lê Văn Tám,0912000011,,co,,,,",
+        "D-12,,THIT,Còn trống,,,,,,,,",
+        "D-13,,\"ca, thuy san\",da dong,,,,,,,,",
+    ]
+    report = _apply(world, ("\n".join([HEADER, *rows]) + "\n").encode(), dry_run=False)
+    assert report.ok, report.errors
+    found = dict(
+        db.session.execute(
+            select(Stall.code, Stall.category + "/" + Stall.status).where(Stall.code.like("D-1%"))
+        ).all()
+    )
+    assert found == {"D-11": "rau-cu/active", "D-12": "thit/vacant", "D-13": "thuy-san/closed"}
