@@ -170,7 +170,7 @@ def test_coded_columns_are_read_without_diacritics_too(world):
     rows = [
         "D-11,,rau cu,dang kinh doanh,Lê Văn Tám,0912000011,,co,,,,",
         "D-12,,THIT,Còn trống,,,,,,,,",
-        "D-13,,\"ca, thuy san\",da dong,,,,,,,,",
+        'D-13,,"ca, thuy san",da dong,,,,,,,,',
     ]
     report = _apply(world, ("\n".join([HEADER, *rows]) + "\n").encode(), dry_run=False)
     assert report.ok, report.errors
