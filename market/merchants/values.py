@@ -83,6 +83,15 @@ def resolve_bank(raw: str) -> Bank:
     try:
         return resolve_bank_name(raw or "")
     except AmbiguousBankError as exc:
+        if len(exc.candidates) == 1:
+            raise ValueError(
+                _(
+                    "“%(value)s” chưa đủ rõ: có phải %(bank)s? Hãy ghi đủ tên, mã hoặc BIN "
+                    "ngân hàng.",
+                    value=raw,
+                    bank=exc.candidates[0],
+                )
+            ) from None
         raise ValueError(
             _(
                 "“%(value)s” có thể là nhiều ngân hàng: %(banks)s. Hãy ghi rõ tên hoặc mã BIN.",

@@ -180,3 +180,12 @@ def test_coded_columns_are_read_without_diacritics_too(world):
         ).all()
     )
     assert found == {"D-11": "rau-cu/active", "D-12": "thit/vacant", "D-13": "thuy-san/closed"}
+
+
+def test_part_of_one_bank_name_is_asked_about_not_guessed(world):
+    content = (
+        HEADER + "\nD-09,,,active,Kim Văn An,0912000009,,có,Vietcom,123456789,,KIM VAN AN\n"
+    ).encode()
+    report = _apply(world, content, dry_run=True)
+    [error] = report.errors
+    assert error.column == "ngan_hang" and "có phải Vietcombank?" in error.message
