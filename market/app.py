@@ -20,6 +20,7 @@ from market import config as market_config
 from market.database import enforce_foreign_keys, ping_idle_connections, use_write_ahead_log
 from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 from market.routing import DatabaseIdConverter
+from market.textsearch import register_fold
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,12 +77,13 @@ def register_models() -> None:
 
 def prepare_engines(app: Flask) -> None:
     """SQLite files in WAL mode and checking foreign keys, server connections pinged after
-    idling (market/database.py)."""
+    idling (market/database.py); SQLite taught the search fold (market/textsearch.py)."""
     with app.app_context():
         for engine in db.engines.values():
             enforce_foreign_keys(engine)
             use_write_ahead_log(engine)
             ping_idle_connections(engine)
+            register_fold(engine)
 
 
 def register_extensions(app: Flask) -> None:

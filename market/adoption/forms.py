@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
 from market.adoption.services import ECOMMERCE_NOTE_MAX
+from market.formfields import Form
 
 
-class CriteriaForm(FlaskForm):
+class CriteriaForm(Form):
     fees_cashless_since = DateField(
         _l("Thu phí chợ (thuê sạp, điện) không dùng tiền mặt từ ngày"),
         [Optional()],

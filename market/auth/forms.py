@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -10,10 +9,10 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from market.formfields import choices
+from market.formfields import Form, choices
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(
         _l("Tên đăng nhập"), [InputRequired(_l("Vui lòng nhập tên đăng nhập.")), Length(max=60)]
     )
@@ -23,14 +22,14 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     name = StringField(
         _l("Tên mã (để bạn nhận ra, ví dụ: bảng tính báo cáo)"),
         [InputRequired(_l("Vui lòng đặt tên cho mã truy cập.")), Length(max=60)],
     )
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     """How pages look on this device (and for this user, when logged in)."""
 
     locale = RadioField(
@@ -46,14 +45,14 @@ class PreferencesForm(FlaskForm):
     next = HiddenField()
 
 
-class LargeTextForm(FlaskForm):
+class LargeTextForm(Form):
     """The one-tap "large text" switch in the top bar."""
 
     large_text = HiddenField(validators=[AnyOf(["0", "1"])])
     next = HiddenField()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password, typed twice (the rule itself is checked by the service)."""
 
     password = PasswordField(
@@ -80,7 +79,7 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     """A staff login: the province picks any role and market, a manager only helpers of
     their own markets (the choices are set by the view, the rule by the service)."""
 
@@ -98,5 +97,5 @@ class StaffEditForm(StaffForm):
     username = None  # a login's name does not change
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: the form carries the CSRF token only."""

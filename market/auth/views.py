@@ -360,7 +360,7 @@ def slip_lines(user) -> tuple[str, ...]:
     """What a welcome slip says the person is for: a merchant's stalls, a staff's markets."""
     if user.role == "merchant" and user.merchant_id is not None:
         return tuple(
-            f"{stall.market.name} · Quầy {stall.code}" for stall in services.merchant_stalls(user)
+            f"{stall.market.name} · Sạp {stall.code}" for stall in services.merchant_stalls(user)
         )
     return tuple(m.name for m in sorted(user.markets, key=lambda m: m.name)) or ("Chợ 4.0",)
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from market.formfields import choices
+from market.formfields import Form, choices
 from market.markets.models import DISTRICTS, GOODS_CATEGORIES
 
 MARKET_STATUS_LABELS = {
@@ -39,7 +38,7 @@ def check_code(field, what: str) -> None:
         )
 
 
-class MarketForm(FlaskForm):
+class MarketForm(Form):
     code = StringField(_l("Mã chợ"))
     name = StringField(
         _l("Tên chợ"),
@@ -63,7 +62,7 @@ class MarketForm(FlaskForm):
         check_code(field, _l("Mã chợ"))
 
 
-class StallForm(FlaskForm):
+class StallForm(Form):
     code = StringField(_l("Mã sạp"))
     zone = StringField(_l("Khu / dãy"), [Optional(), Length(max=40)])
     category = SelectField(_l("Ngành hàng"), choices=choices(GOODS_CATEGORIES.items()))
@@ -73,7 +72,7 @@ class StallForm(FlaskForm):
         check_code(field, _l("Mã sạp"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("Tệp CSV hoặc Excel (.xlsx)"),
         validators=[

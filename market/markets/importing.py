@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +41,8 @@ from market.markets.models import GOODS_CATEGORIES, ImportBatch, Market, Stall
 from market.merchants import values
 from market.merchants.models import Merchant, PayeeAccount
 from market.merchants.services import check_may_hold, stage_merchant, stage_payees
+from market.textsearch import fold_text
+from market.vietqr import banks_by_use
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ COLUMNS = (
     Column("so_dien_thoai", _l("Số điện thoại"), ("phone",)),
     Column("ma_so_thue", _l("Mã số thuế"), ("tax_code",)),
     Column("dong_y", _l("Đồng ý tham gia"), ("consent",)),
-    Column("ngan_hang", _l("Ngân hàng (BIN hoặc mã)"), ("bank", "bank_bin")),
+    Column("ngan_hang", _l("Ngân hàng (tên, mã hoặc BIN)"), ("bank", "bank_bin")),
     Column("so_tai_khoan", _l("Số tài khoản / số thẻ"), ("account_number",)),
     Column("loai_tai_khoan", _l("Loại (tai_khoan / the)"), ("account_type", "service")),
     Column("ten_chu_tai_khoan", _l("Tên chủ tài khoản"), ("holder_name",)),
@@ -181,13 +184,24 @@ def iter_table(filename: str, content: bytes) -> Iterator[tuple[int, dict[str, s
         row = {}
         for i, key in keys.items():
             cell = cells[i] if i < len(cells) else ""
-            text = cell.strip()
+            text = normalize_cell(cell)
             row[key] = NumberText(text) if isinstance(cell, NumberText) else text
+        if is_template_row(row):
+            continue
         yield line, row
+
+
+def normalize_cell(cell: str) -> str:
+    """A cell's text as it is checked: outer spaces removed, in Unicode NFC. A file typed
+    with a decomposed-Unicode input method (NFD: "a" + combining marks) then reads exactly
+    like its composed twin; only non-ASCII text pays for the normalisation."""
+    text = cell.strip()
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _header_keys(header: tuple[int, list[str]]) -> dict[int, str]:
     _line, cells = header
+    cells = [normalize_cell(cell) for cell in cells]
     lookup = {}
     for column in COLUMNS:
         for name in (column.key, *column.aliases):
@@ -579,7 +593,8 @@ class RowPlan:
 
 class _Labels:
     """Which key a typed label means: the key itself, the label as the importer reads it, or
-    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in).
+    the Vietnamese label (files are filled in Vietnamese whatever language the UI is in),
+    with or without diacritics.
     Built once per file: translating the labels costs more than checking a row."""
 
     def __init__(self, labels: dict) -> None:
@@ -591,9 +606,12 @@ class _Labels:
             self.by_text[str(label).lower()] = key
         for key in labels:
             self.by_text[key] = key
+        # Typed without diacritics ("thit", "dang kinh doanh"): the same labels, folded.
+        self.by_fold = {fold_text(text): key for text, key in self.by_text.items()}
 
     def get(self, raw: str) -> str | None:
-        return self.by_text.get(raw.strip().lower())
+        text = raw.strip().lower()
+        return self.by_text.get(text) or self.by_fold.get(fold_text(text))
 
 
 # Columns whose digits are an identity: a number cell may have lost leading zeros and digits.
@@ -1295,5 +1313,86 @@ def to_xlsx(rows: Iterable[list[str]], *, title: str = "Danh sach sap") -> bytes
     return spreadsheets.to_xlsx([(title, rows), ("Huong dan", guide)], text_columns=len(HEADER))
 
 
+# The template's example row, in Vietnamese whatever the UI's language (files are filled in
+# Vietnamese). A row with its stall code and name is the example, however a spreadsheet
+# re-typed its numbers, and is never imported.
+EXAMPLE_ROW = {
+    "ma_sap": "VD-01",
+    "khu": "Khu A",
+    "nganh_hang": "Rau củ",
+    "trang_thai": "Đang kinh doanh",
+    "ho_ten": "Nguyễn Thị Mẫu",
+    "so_dien_thoai": "0912345678",
+    "ma_so_thue": "",
+    "dong_y": "có",
+    "ngan_hang": "Vietcombank",
+    "so_tai_khoan": "0011001234567",
+    "loai_tai_khoan": "tai_khoan",
+    "ten_chu_tai_khoan": "NGUYEN THI MAU",
+}
+#: A row whose stall code starts with this is a note (the CSV template's allowed values).
+NOTE_MARK = "#"
+
+
+def is_template_row(row: dict[str, str]) -> bool:
+    """Whether a read row is the template's example or one of its notes: skipped."""
+    code = row.get("ma_sap", "")
+    if code.startswith(NOTE_MARK):
+        return True
+    return (
+        normalize_code(code) == EXAMPLE_ROW["ma_sap"]
+        and row.get("ho_ten", "") == EXAMPLE_ROW["ho_ten"]
+    )
+
+
+def allowed_values() -> list[list[str]]:
+    """[column, value, meaning] for every coded column: what a cell may hold."""
+    rows: list[list[str]] = []
+    with force_locale("vi"):
+        categories = {key: str(label) for key, label in GOODS_CATEGORIES.items()}
+        statuses = {key: str(label) for key, label in STALL_STATUS_LABELS.items()}
+    for key, label in GOODS_CATEGORIES.items():
+        rows.append(
+            ["nganh_hang", categories[key], _("hoặc %(key)s · %(label)s", key=key, label=label)]
+        )
+    for key, label in STALL_STATUS_LABELS.items():
+        rows.append(
+            ["trang_thai", statuses[key], _("hoặc %(key)s · %(label)s", key=key, label=label)]
+        )
+    rows.append(["dong_y", "có", _("đồng ý tham gia (cũng nhận: x, 1, yes)")])
+    rows.append(["dong_y", "không", _("chưa đồng ý (hoặc để trống)")])
+    rows.append(["loai_tai_khoan", "tai_khoan", _("số tài khoản (hoặc để trống)")])
+    rows.append(["loai_tai_khoan", "the", _("số thẻ (16 đến 19 chữ số)")])
+    for bank in banks_by_use():
+        rows.append(["ngan_hang", bank.short_name, f"{bank.code} · {bank.bin} · {bank.name}"])
+    return rows
+
+
 def template_rows() -> list[list[str]]:
-    return [HEADER]
+    """The template's first sheet: the header and the example row."""
+    return [HEADER, [EXAMPLE_ROW[key] for key in HEADER]]
+
+
+def template_csv() -> bytes:
+    """The CSV template: header, example row, then the allowed values as note rows (a
+    stall code starting with ``#``), which the import skips."""
+    notes = [
+        [f"{NOTE_MARK} {_('Giá trị hợp lệ (dòng bắt đầu bằng # không được nhập)')}"],
+        *([f"{NOTE_MARK} {column}", value, meaning] for column, value, meaning in allowed_values()),
+    ]
+    return spreadsheets.to_csv([*template_rows(), *notes])
+
+
+def template_xlsx() -> bytes:
+    """The XLSX template: the example on the first sheet (the one imported), the allowed
+    values of every coded column on a second, the columns explained on a third."""
+    guide = [[column.key, str(column.label)] for column in COLUMNS]
+    values_sheet = [[_("Cột"), _("Giá trị"), _("Ý nghĩa")], *allowed_values()]
+    return spreadsheets.to_xlsx(
+        [
+            ("Danh sach sap", template_rows()),
+            ("Gia tri hop le", values_sheet),
+            ("Huong dan", guide),
+        ],
+        text_columns=len(HEADER),
+    )

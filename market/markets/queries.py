@@ -11,6 +11,7 @@ from market.markets.models import Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.pagination import Page, paginate
 from market.payments import coverage
+from market.textsearch import ascii_contains, contains_folded, stored_contains
 
 QR_STATES = ("ready", "reprint", "unverified", "missing", "inactive")
 
@@ -46,9 +47,11 @@ def market_list(
         .scalar_subquery()
     )
     query = visible_markets(user).add_columns(stall_count, ready_count)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Market.name.ilike(like), Market.code.ilike(like)))
+    if q.strip():
+        text = q.strip()
+        query = query.where(
+            or_(contains_folded(Market.name, text), contains_folded(Market.code, text))
+        )
     if district:
         query = query.where(Market.district == district)
     if status:
@@ -110,16 +113,17 @@ def stall_rows(
     ``watch="unwatched"``: only the stalls whose payments no notifier can observe
     (market.payments.coverage)."""
     query = _stall_row_query().where(Stall.market_id == market.id)
-    if q:
+    if q.strip():
+        # Stalls without a merchant or a payee yet are outer-joined: still found by code, and
+        # a merchant without a payee account by name or phone.
         text = q.strip()
-        like = f"%{text}%"
         query = query.where(
             or_(
-                Stall.code.ilike(like),
-                Merchant.full_name.ilike(like),
-                Merchant.phone.like(like),
-                PayeeAccount.account_number.like(like),
-                PayeeAccount.holder_name.ilike(like),
+                ascii_contains(Stall.code, text),
+                stored_contains(Merchant.name_folded, text),
+                Merchant.phone.contains(text, autoescape=True),
+                PayeeAccount.account_number.contains(text.upper(), autoescape=True),
+                ascii_contains(PayeeAccount.holder_name, text),
             )
         )
     if status:

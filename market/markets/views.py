@@ -3,9 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from market.audit.models import AuditLog
+from market.audit import queries as audit_queries
 from market.auth import permissions
 from market.auth import services as auth_services
 from market.auth.views import render_codes
@@ -536,7 +535,17 @@ def apply_import(code: str, batch_id: int):
 
 @bp.route("/import-template.<fmt>")
 def import_template(fmt: str):
-    return _table_response(importing.template_rows(), "mau-nhap-sap", fmt)
+    if fmt == "csv":
+        body, mimetype = importing.template_csv(), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body, mimetype = importing.template_xlsx(), _XLSX
+    else:
+        raise NotFound()
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="mau-nhap-sap.{fmt}"'},
+    )
 
 
 @bp.route("/<code>/export.<fmt>")
@@ -551,16 +560,13 @@ def audit_log(code: str):
     market = market_or_404(code)
     if not permissions.can_view_audit(current_user, market):
         abort(403)
-    entries = db.session.scalars(
-        select(AuditLog)
-        .where(AuditLog.market_id == market.id)
-        .order_by(AuditLog.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("markets/audit.html", market=market, entries=entries)
+    lines = audit_queries.market_log(market)
+    return render_template("markets/audit.html", market=market, lines=lines)
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _payload(payee) -> str | None:
@@ -602,8 +608,7 @@ def _table_response(rows, name: str, fmt: str) -> Response:
     if fmt == "csv":
         body, mimetype = importing.to_csv(rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
-        body = importing.to_xlsx(rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body, mimetype = importing.to_xlsx(rows), _XLSX
     else:
         raise NotFound()
     return Response(

@@ -4,13 +4,20 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, HiddenField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, ValidationError
 
-from market.formfields import choices
+from market.formfields import Form, choices
 from market.merchants import values
-from market.vietqr import all_banks
+from market.vietqr import bank_search_text, banks_by_use
 
 
 def normalized(func: Callable[[str], object]):
@@ -25,23 +32,34 @@ def normalized(func: Callable[[str], object]):
     return validate
 
 
-class MerchantForm(FlaskForm):
+class MerchantForm(Form):
     full_name = StringField(_l("Họ tên tiểu thương"), [normalized(values.normalize_full_name)])
     phone = StringField(_l("Số điện thoại di động"), [normalized(values.normalize_phone)])
     tax_code = StringField(_l("Mã số thuế (nếu có)"), [normalized(values.normalize_tax_code)])
     consent = BooleanField(_l("Tiểu thương đồng ý tham gia và cho phép lưu thông tin"))
 
 
-def bank_choices():
-    return choices(
-        [("", _l("— Chọn ngân hàng —"))]
-        + [(bank.bin, f"{bank.short_name} — {bank.name}") for bank in all_banks()]
-    )
+def bank_choices() -> list[SelectChoice]:
+    """Every bank, the most used first; each option carries the folded names a search box
+    matches typing against (static/bankpicker.js)."""
+    return [
+        SelectChoice("", _l("— Chọn ngân hàng —")),
+        *(
+            SelectChoice(
+                bank.bin,
+                f"{bank.short_name} — {bank.name}",
+                render_kw={"data-search": bank_search_text(bank)},
+            )
+            for bank in banks_by_use()
+        ),
+    ]
 
 
-class PayeeForm(FlaskForm):
+class PayeeForm(Form):
     bank_bin = SelectField(
-        _l("Ngân hàng"), validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))]
+        _l("Ngân hàng"),
+        validators=[InputRequired(_l("Vui lòng chọn ngân hàng."))],
+        render_kw={"data-bank-picker": ""},
     )
     service = RadioField(
         _l("Loại"),
@@ -94,7 +112,7 @@ class PayeeIdsField(Field):
         return ""
 
 
-class BulkVerifyForm(FlaskForm):
+class BulkVerifyForm(Form):
     payee = PayeeIdsField(_l("Tài khoản cần xác minh"), default=list)
 
     def validate_payee(self, field) -> None:

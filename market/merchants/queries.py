@@ -14,6 +14,7 @@ from market.markets.models import Market, Stall
 from market.markets.queries import visible_markets
 from market.merchants.models import Merchant
 from market.pagination import Page, paginate
+from market.textsearch import ascii_contains, stored_contains
 from market.vietqr import build_payload
 
 
@@ -40,9 +41,16 @@ def merchant_list(
     user: User, *, q: str = "", market: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
     query = visible_merchants(user, market_code=market)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Merchant.full_name.ilike(like), Merchant.phone.like(like)))
+    if q.strip():
+        text = q.strip()
+        by_stall = select(Stall.merchant_id).where(ascii_contains(Stall.code, text))
+        query = query.where(
+            or_(
+                stored_contains(Merchant.name_folded, text),
+                Merchant.phone.contains(text, autoescape=True),
+                Merchant.id.in_(by_stall),
+            )
+        )
     return paginate(query.order_by(Merchant.full_name, Merchant.id), page, per_page)
 
 

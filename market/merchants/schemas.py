@@ -102,8 +102,13 @@ class PayeeInSchema(Schema):
         lambda raw: values.resolve_bank(raw).bin,
         required=True,
         metadata={
-            "description": "NAPAS BIN (970436) or bank code (VCB).",
-            "enum": sorted({b.bin for b in all_banks()} | {b.code for b in all_banks()}),
+            "description": (
+                "The bank as people write it: NAPAS BIN (970436), code (VCB), short name "
+                "(Vietcombank) or full name, any case, with or without diacritics. A name "
+                "that could be several banks is refused with the candidates. Known BINs: "
+                + ", ".join(b.bin for b in all_banks())
+            ),
+            "examples": ["970436", "VCB", "Vietcombank", "Ngân hàng TMCP Ngoại Thương Việt Nam"],
         },
     )
     account_number = fields.String(

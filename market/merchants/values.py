@@ -11,7 +11,8 @@ import unicodedata
 
 from flask_babel import gettext as _
 
-from market.vietqr import Bank, bank_by_bin, bank_by_code, transliterate
+from market.vietqr import AmbiguousBankError, Bank, UnknownBankError, transliterate
+from market.vietqr import resolve_bank as resolve_bank_name
 
 # Vietnamese mobile numbers: 10 digits, carrier prefixes 03x, 05x, 07x, 08x, 09x.
 _MOBILE = re.compile(r"0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}")
@@ -77,17 +78,35 @@ def normalize_holder_name(raw: str) -> str:
 
 
 def resolve_bank(raw: str) -> Bank:
-    """A NAPAS member by BIN ('970436') or code ('VCB')."""
-    value = (raw or "").strip()
-    bank = bank_by_bin(value) if value.isdigit() else bank_by_code(value)
-    if bank is None:
+    """A NAPAS member as people write it: BIN ('970436'), code ('VCB'), short name
+    ('Vietcombank'), full or former name, with or without diacritics, in any case."""
+    try:
+        return resolve_bank_name(raw or "")
+    except AmbiguousBankError as exc:
+        if len(exc.candidates) == 1:
+            raise ValueError(
+                _(
+                    "“%(value)s” chưa đủ rõ: có phải %(bank)s? Hãy ghi đủ tên, mã hoặc BIN "
+                    "ngân hàng.",
+                    value=raw,
+                    bank=exc.candidates[0],
+                )
+            ) from None
         raise ValueError(
             _(
-                "Ngân hàng “%(value)s” không có trong danh sách NAPAS (nhập mã BIN hoặc mã ngân hàng).",
+                "“%(value)s” có thể là nhiều ngân hàng: %(banks)s. Hãy ghi rõ tên hoặc mã BIN.",
+                value=raw,
+                banks=", ".join(exc.candidates),
+            )
+        ) from None
+    except UnknownBankError:
+        raise ValueError(
+            _(
+                "Ngân hàng “%(value)s” không có trong danh sách NAPAS (ghi tên, mã hoặc BIN "
+                "ngân hàng, ví dụ Vietcombank, VCB hoặc 970436).",
                 value=raw,
             )
-        )
-    return bank
+        ) from None
 
 
 def normalize_account_number(raw: str, service: str = "account") -> str:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    Form,
     PasswordField,
     RadioField,
     SelectField,
@@ -13,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import ValidationError
 
-from market.formfields import choices
+from market.formfields import Form, PlainForm, choices
 from market.payments import values
 
 
@@ -36,7 +34,7 @@ def reference_validator(form, field) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class PayAmountForm(Form):
+class PayAmountForm(PlainForm):
     """The shopper's amount box: a GET form (works without JavaScript), so no CSRF token.
     ``ref`` is the order reference a merchant's shared link carries (kept as a hidden field)."""
 
@@ -44,11 +42,11 @@ class PayAmountForm(Form):
     ref = StringField(_l("Mã đơn"), [reference_validator])
 
 
-class CollectForm(FlaskForm):
+class CollectForm(Form):
     amount = StringField(_l("Số tiền cần thu (đồng)"), [amount_validator])
 
 
-class IntegrationForm(FlaskForm):
+class IntegrationForm(Form):
     auth_mode = RadioField(
         _l("Cách xác thực"),
         choices=choices(
@@ -61,7 +59,7 @@ class IntegrationForm(FlaskForm):
     enabled = BooleanField(_l("Đang bật"), default=True)
 
 
-class IntegrationSettingsForm(FlaskForm):
+class IntegrationSettingsForm(Form):
     """One named integration on the admin screen. The secret and the token are write-only:
     never filled in, blank keeps the one set. Provider and name are chosen at creation only
     (the name is in the provider's webhook URL)."""
@@ -85,7 +83,7 @@ class IntegrationSettingsForm(FlaskForm):
     enabled = BooleanField(_l("Đang bật"), default=True)
 
 
-class AssignPaymentForm(FlaskForm):
+class AssignPaymentForm(Form):
     """Credit an unmatched payment to a stall of one of the reviewer's markets."""
 
     market_code = SelectField(_l("Chợ"), choices=[])
@@ -93,5 +91,5 @@ class AssignPaymentForm(FlaskForm):
     note = StringField(_l("Ghi chú (không bắt buộc)"))
 
 
-class NotASaleForm(FlaskForm):
+class NotASaleForm(Form):
     reason = StringField(_l("Lý do không phải tiền bán hàng"))

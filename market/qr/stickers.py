@@ -93,7 +93,8 @@ def printable_text(text: str, fallback: str = "?") -> str:
 
 @dataclass(frozen=True, slots=True)
 class StickerInfo:
-    """What one stall's sticker says. ``payload`` is the VietQR text, already built."""
+    """What one stall's sticker says. ``payload`` is the VietQR text, already built;
+    ``stall_word`` is what the market calls a stall, as the app's pages do ("Sạp")."""
 
     payload: str
     holder_name: str
@@ -102,6 +103,7 @@ class StickerInfo:
     market_name: str
     stall_code: str
     pay_url: str | None = None
+    stall_word: str = "Sạp"
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -252,7 +254,7 @@ def _draw_sticker(
 
     footer = [
         (BOLD, _nfc(info.market_name)),
-        (REGULAR, " · Quầy "),
+        (REGULAR, f" · {_nfc(info.stall_word)} "),
         (BOLD, _nfc(info.stall_code)),
     ]
     text.centered(footer, text.fit_size(footer, 9.5, _TEXT_WIDTH), _FOOTER_BASELINE)

@@ -4,7 +4,7 @@ Top to bottom, in large Vietnamese type: a greeting, the person's name, their st
 activation link as a QR code and as short text, the one-time code, and three steps. The
 slips of a whole import go into one PDF, streamed page by page like the stickers.
 
->>> slip = WelcomeSlip(name="Nguyễn Thị Hoa", stalls=("Chợ Đồng Quang · Quầy A-01",),
+>>> slip = WelcomeSlip(name="Nguyễn Thị Hoa", stalls=("Chợ Đồng Quang · Sạp A-01",),
 ...     url="http://127.0.0.1:8000/activate/0912345678",
 ...     short_url="127.0.0.1:8000/activate/0912345678", code="12345678",
 ...     login="0912345678", expires="11/12/2026")

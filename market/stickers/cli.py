@@ -30,12 +30,18 @@ def register(app: Flask) -> None:
         help="a4x4: four A6 stickers per A4 page with crop marks; single: one per page.",
     )
     @click.option("--size", type=click.Choice(SIZES), default="A6", show_default=True)
-    def print_stickers(market_code: str, output: Path, layout: str, size: str):
+    @click.option(
+        "--only-new",
+        is_flag=True,
+        help="Only stalls whose sticker was never printed or shows an older account.",
+    )
+    def print_stickers(market_code: str, output: Path, layout: str, size: str, only_new: bool):
         """Write the print kit of every active stall with a verified payee."""
+        only = "new" if only_new else "all"
         market = queries.market_by_code(market_code)
         if market is None:
             raise click.UsageError(f"unknown market code: {market_code}")
-        total = sum(1 for _ in printable_stalls(market))
+        total = sum(1 for _ in printable_stalls(market, only=only))
         with (
             output.open("wb") as out,
             click.progressbar(length=total, label="Stickers", file=sys.stderr) as bar,
@@ -46,6 +52,7 @@ def register(app: Flask) -> None:
                 out,
                 layout=layout,
                 size=size,
+                only=only,
                 progress=lambda done: bar.update(done - bar.pos),
                 base_url=current_app.config["PUBLIC_BASE_URL"],
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
@@ -90,9 +90,15 @@ def sticker_info(market: Market, stall: Stall, payee: PayeeAccount, base_url: st
     )
 
 
-def printable_stalls(market: Market) -> Iterator[tuple[Stall, PayeeAccount]]:
-    """Active stalls of a market with a verified current payee, in stall-code order."""
-    rows = db.session.execute(
+#: Which stalls a print kit holds: every printable one, or only those whose sticker was never
+#: printed or shows an account older than the current one (the market page's "reprint").
+PRINT_SELECTIONS = ("all", "new")
+
+
+def printable_stalls(market: Market, *, only: str = "all") -> Iterator[tuple[Stall, PayeeAccount]]:
+    """Active stalls of a market with a verified current payee, in stall-code order;
+    ``only="new"``: of those, the ones never printed or needing a reprint."""
+    query = (
         select(Stall, PayeeAccount)
         .join(PayeeAccount, and_(PayeeAccount.stall_id == Stall.id, PayeeAccount.is_current))
         .where(
@@ -103,4 +109,11 @@ def printable_stalls(market: Market) -> Iterator[tuple[Stall, PayeeAccount]]:
         .order_by(Stall.code)
         .execution_options(yield_per=500)
     )
-    yield from rows
+    if only == "new":
+        query = query.where(
+            or_(
+                Stall.sticker_printed_at.is_(None),
+                Stall.sticker_printed_at < PayeeAccount.created_at,
+            )
+        )
+    yield from db.session.execute(query)

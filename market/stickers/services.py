@@ -17,7 +17,12 @@ from market.markets.models import Market, Stall
 from market.merchants.services import current_payee
 from market.qr import UnreadableImage, decode_image, render_sticker_pdf, write_sticker_sheets
 from market.stickers.models import StickerAudit
-from market.stickers.queries import printable_payee, printable_stalls, sticker_info
+from market.stickers.queries import (
+    PRINT_SELECTIONS,
+    printable_payee,
+    printable_stalls,
+    sticker_info,
+)
 from market.vietqr import VietQRError, parse_payload
 
 
@@ -29,9 +34,11 @@ def print_market(
     base_url: str,
     layout: str = "a4x4",
     size: str = "A6",
+    only: str = "all",
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write every printable sticker of a market to ``out`` and record them as printed.
+    """Write every printable sticker of a market (``only="new"``: those never printed or
+    needing a reprint) to ``out`` and record them as printed.
 
     ``progress`` gets the number of stickers written so far.
     """
@@ -41,8 +48,14 @@ def print_market(
         raise InvalidInput(
             {"size": [_("Khổ A4 4 tem chỉ dùng tem A6; tem A5 hãy chọn 1 tem / trang.")]}
         )
-    rows = printable_stalls(market)
+    if only not in PRINT_SELECTIONS:
+        raise InvalidInput({"stalls": [_("Hãy chọn in tất cả hoặc chỉ tem mới và cần in lại.")]})
+    rows = printable_stalls(market, only=only)
     first = next(rows, None)
+    if first is None and only == "new":
+        raise Conflict(
+            _("Không có sạp nào cần in: tem của mọi sạp đã in đều đúng tài khoản hiện tại.")
+        )
     if first is None:
         raise Conflict(_("Chợ chưa có sạp nào đang kinh doanh với tài khoản đã xác minh để in."))
     printed: list[int] = []

@@ -51,7 +51,9 @@ def parse_amount(raw: str | None) -> int | None:
 @bp.route("/stalls/<market_code>/<stall_code>/qr.<fmt>")
 @limiter.exempt  # public and cacheable; nothing to guess or to spend
 def stall_qr(market_code: str, stall_code: str, fmt: str):
-    """Public: the code is printed at the stall anyway. ``?amount=`` gives a dynamic QR."""
+    """Public: the code is printed at the stall anyway. ``?amount=`` gives a dynamic QR;
+    ``?download=1`` sends it as a file to keep (the SVG is drawn from the QR matrix, so it
+    prints sharp at any size)."""
     if fmt not in ("png", "svg"):
         raise NotFound()
     amount = parse_amount(request.args.get("amount"))
@@ -65,6 +67,11 @@ def stall_qr(market_code: str, stall_code: str, fmt: str):
         _image(payload, fmt), mimetype="image/png" if fmt == "png" else "image/svg+xml"
     )
     response.set_etag(etag)
+    if request.args.get("download"):
+        # Codes are [A-Z0-9-]: safe in a header as they are.
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="qr-{market_code}-{stall_code}.{fmt}"'
+        )
     # Revalidate every time (a 304 costs nothing): a payee change must show at once.
     response.headers["Cache-Control"] = "public, no-cache"
     return response.make_conditional(request)
@@ -79,6 +86,7 @@ def market_stickers(code: str):
         abort(403)
     layout = request.args.get("layout", "a4x4")
     size = request.args.get("size", "A6")
+    only = request.args.get("stalls", "all")
     if layout not in LAYOUTS or size not in SIZES:
         raise InvalidInput({"layout": [_("Kiểu in không hợp lệ.")]})
     # Pages stream to a spooled file, so memory stays flat however many stalls there are.
@@ -90,6 +98,7 @@ def market_stickers(code: str):
             out,
             layout=layout,
             size=size,
+            only=only,
             base_url=current_app.config["PUBLIC_BASE_URL"],
         )
     except BaseException:
@@ -108,7 +117,10 @@ def market_stickers(code: str):
         chunks(),
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="tem-qr-{market.code}-{layout}.pdf"'
+            "Content-Disposition": (
+                f'attachment; filename="tem-qr-{market.code}-{layout}'
+                f'{"-moi" if only == "new" else ""}.pdf"'
+            )
         },
     )
 

@@ -5,14 +5,26 @@
 1000
 """
 
-from market.vietqr.banks import Bank, all_banks, bank_by_bin, bank_by_code
+from market.vietqr.banks import (
+    POPULAR_BINS,
+    Bank,
+    all_banks,
+    bank_by_bin,
+    bank_by_code,
+    bank_search_text,
+    banks_by_use,
+    fold,
+    resolve_bank,
+)
 from market.vietqr.crc import crc16_ccitt_false
 from market.vietqr.deeplink import BankApp, bank_app_link, bank_apps
 from market.vietqr.errors import (
+    AmbiguousBankError,
     CRCError,
     FieldError,
     LengthError,
     MissingFieldError,
+    NoSuchBankError,
     TLVError,
     UnknownBankError,
     VietQRError,
@@ -21,12 +33,15 @@ from market.vietqr.payload import VietQR, build_payload, parse_payload
 from market.vietqr.text import transliterate
 
 __all__ = [
+    "POPULAR_BINS",
+    "AmbiguousBankError",
     "Bank",
     "BankApp",
     "CRCError",
     "FieldError",
     "LengthError",
     "MissingFieldError",
+    "NoSuchBankError",
     "TLVError",
     "UnknownBankError",
     "VietQR",
@@ -36,8 +51,12 @@ __all__ = [
     "bank_apps",
     "bank_by_bin",
     "bank_by_code",
+    "bank_search_text",
+    "banks_by_use",
     "build_payload",
     "crc16_ccitt_false",
+    "fold",
     "parse_payload",
+    "resolve_bank",
     "transliterate",
 ]

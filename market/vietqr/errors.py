@@ -15,10 +15,12 @@ from __future__ import annotations
 
 __all__ = [
     "FIELD_NAMES",
+    "AmbiguousBankError",
     "CRCError",
     "FieldError",
     "LengthError",
     "MissingFieldError",
+    "NoSuchBankError",
     "TLVError",
     "UnknownBankError",
     "VietQRError",
@@ -59,6 +61,7 @@ FIELD_NAMES: dict[str, str] = {
     "63": "crc",
     "64": "language template",
     "service": "service",
+    "bank": "bank",
 }
 
 _MAX_QUOTED = 60
@@ -123,3 +126,24 @@ class MissingFieldError(FieldError):
 
 class UnknownBankError(FieldError):
     """A well-formed 6-digit BIN that is not in the NAPAS member list."""
+
+
+class NoSuchBankError(UnknownBankError):
+    """A bank's name, code or BIN that names no NAPAS member."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__("bank", value, "is not a NAPAS member's BIN, code or name")
+
+    def __reduce__(self):
+        return (type(self), (self.value,))
+
+
+class AmbiguousBankError(UnknownBankError):
+    """A name that could be several banks: ``candidates`` are their short names."""
+
+    def __init__(self, value: object, candidates: tuple[str, ...]) -> None:
+        self.candidates = tuple(candidates)
+        super().__init__("bank", value, f"could be {', '.join(self.candidates)}")
+
+    def __reduce__(self):
+        return (type(self), (self.value, self.candidates))

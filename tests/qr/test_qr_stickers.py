@@ -79,7 +79,7 @@ def test_a6_sticker_text_has_name_bank_market_stall_and_warning_with_diacritics(
         "Vietcombank",
         "4052727176311",
         "Chợ Đồng Quang",
-        "Quầy A12",
+        "Sạp A12",  # the app's word for a stall, not "Quầy"
         "Kiểm tra tên người nhận:",
         "trước khi chuyển tiền",
         "https://cho40.vn/p/A12",
@@ -331,3 +331,10 @@ def test_no_stickers_is_an_error_and_writes_nothing() -> None:
 def test_something_else_than_a_sticker_info_raises_invalid_sticker() -> None:
     with pytest.raises(InvalidSticker):
         write_sticker_sheets([sticker(), {"payload": STATIC}], io.BytesIO())
+
+
+def test_a_sticker_says_sap_unless_given_another_word() -> None:
+    [text] = page_texts(a6_pdf())
+    assert "Quầy" not in text
+    [text] = page_texts(render_sticker_pdf(sticker(stall_word="Ki-ốt")))
+    assert "Ki-ốt A12" in text and "Sạp" not in text

@@ -10,7 +10,7 @@ from market.qr import InvalidOption, InvalidSticker
 from market.qr.welcome import WelcomeSlip, render_welcome_pdf
 
 
-def _slip(n: int, name: str = "Nguyễn Thị Hoa", stalls=("Chợ Đồng Quang · Quầy A-01",)):
+def _slip(n: int, name: str = "Nguyễn Thị Hoa", stalls=("Chợ Đồng Quang · Sạp A-01",)):
     phone = f"09123456{n:02d}"
     return WelcomeSlip(
         name=name,
@@ -27,7 +27,7 @@ def test_every_slip_is_an_a6_page_whose_qr_is_its_link():
     slips = [
         _slip(1),
         _slip(2, "Tôn Nữ Thị Phương Thảo Nguyễn Hoàng Bảo Ngọc"),  # a long name shrinks
-        _slip(3, stalls=[f"Chợ Thái · Quầy B-{i:02d}" for i in range(1, 7)]),
+        _slip(3, stalls=[f"Chợ Thái · Sạp B-{i:02d}" for i in range(1, 7)]),
     ]
     pdf = pypdfium2.PdfDocument(render_welcome_pdf(slips))
     try:

@@ -15,6 +15,13 @@ MATRIX = [
     ("stickers.stall_qr", "GET", "/stalls/TN-A/A-01/qr.png", EVERYONE),
     ("stickers.market_stickers", "GET", "/markets/TN-A/stickers.pdf", {"admin", "manager"}),
     (
+        "stickers.market_stickers",
+        "GET",
+        "/markets/TN-A/stickers.pdf?stalls=new",
+        {"admin", "manager"},
+    ),
+    ("stickers.stall_qr", "GET", "/stalls/TN-A/A-01/qr.svg?download=1", EVERYONE),
+    (
         "stickers.stall_sticker",
         "GET",
         "/markets/TN-A/stalls/A-01/sticker.pdf",
