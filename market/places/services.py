@@ -141,6 +141,13 @@ def load_units(province: str, units: UnitList, *, source: str | None = None) -> 
     """Create or update the province's units from ``units``, all or nothing; loading the same
     list again changes nothing. A unit is found by its code when the list gives one, else by
     its kind and name."""
+    result = stage_units(province, units, source=source)
+    db.session.commit()
+    return result
+
+
+def stage_units(province: str, units: UnitList, *, source: str | None = None) -> LoadResult:
+    """:func:`load_units` in the caller's transaction (the demo data set's)."""
     province = " ".join(unicodedata.normalize("NFC", province).split())
     if not province:
         raise InvalidInput({"province": [_("Vui lòng nhập tên tỉnh.")]})
@@ -176,8 +183,39 @@ def load_units(province: str, units: UnitList, *, source: str | None = None) -> 
             setattr(unit, key, value)
         result.updated += 1
     result.not_in_list = [u.full_name for u in existing if u.id not in named]
-    db.session.commit()
+    db.session.flush()
     return result
+
+
+OLD_KINDS = ("Thị trấn ", "Phường ", "Xã ")
+
+
+def _bare(name: str) -> str:
+    name = name.replace("(một phần)", "").strip()
+    for kind in OLD_KINDS:
+        if name.startswith(kind):
+            return name[len(kind) :]
+    return name
+
+
+def unit_of_former_commune(
+    units: Iterable[AdminUnit], district: str, commune: str
+) -> AdminUnit | None:
+    """The unit a former commune (``"Thị trấn Hùng Sơn"`` or ``"Hùng Sơn"``, of ``district``)
+    became; a commune split between units goes to the one that kept its name, if one did;
+    otherwise ``None``. (The migration placing existing markets does the same.)"""
+    old = _bare(commune)
+    if not old:
+        return None
+    found = [
+        unit
+        for unit in units
+        if old in {_bare(u) for u in split_list(unit.former_units)}
+        and (not district or district in split_list(unit.former_districts))
+    ]
+    if len(found) > 1:
+        found = [unit for unit in found if unit.name == old]
+    return found[0] if len(found) == 1 else None
 
 
 def split_list(value: str) -> list[str]:
