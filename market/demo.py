@@ -18,10 +18,10 @@ from market.auth.models import User
 from market.extensions import db
 from market.markets.models import GOODS_CATEGORIES, Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
-from market.places.models import AdminUnit
 from market.payments.models import PaymentNotification
 from market.places import services as places
 from market.places.cli import DEFAULT_LIST as UNIT_LIST
+from market.places.models import AdminUnit
 from market.vietqr import transliterate
 
 SEED = 2022

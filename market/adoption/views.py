@@ -11,6 +11,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -26,6 +27,7 @@ from market.errors import InvalidInput, NotFound
 from market.limits import heavy_request
 from market.markets.forms import MARKET_STATUS_LABELS
 from market.markets.models import Market
+from market.pagination import paginate_list
 
 bp = Blueprint("adoption", __name__, url_prefix="/adoption")
 
@@ -55,27 +57,69 @@ def criterion_labels() -> dict[str, str]:
     }
 
 
+def stage_labels() -> dict[str, str]:
+    return {
+        "qualifies": _("Đạt Chợ 4.0"),
+        "in_progress": _("Đang triển khai, chưa đạt"),
+        "not_started": _("Chưa bắt đầu"),
+    }
+
+
+MARKETS_PER_PAGE = 20
+GROUPS = ("unit", "district")
+
+
+def _targets(settings: Settings, now) -> list:
+    """The province's targets, each saved one's first reached day recorded when it is."""
+    targets = queries.adoption_targets(settings)
+    if current_user.role == "admin":
+        report = cache.province_report(current_user, settings, now=now, targets=targets)
+        services.note_reached_targets(targets, report.targets, report.today)
+    return targets
+
+
 @bp.route("/")
 def index():
+    settings, now = _settings(), queries.now_utc()
+    group = request.args.get("group", "unit")
+    if group not in GROUPS:
+        group = "unit"
+    targets = _targets(settings, now)
     content = cache.province_page(
         current_user,
-        _settings(),
-        now=queries.now_utc(),
-        locale=str(get_locale()),
-        render=dashboard_content,
+        settings,
+        now=now,
+        locale=f"{get_locale()}:{group}",
+        render=lambda report: dashboard_content(report, group),
+        targets=targets,
     )
-    return render_template("adoption/index.html", content=content)
+    report = cache.province_report(current_user, settings, now=now, targets=targets)
+    filters = queries.MarketFilter.from_args(request.args)
+    rows = filters.apply(report.markets)
+    return render_template(
+        "adoption/index.html",
+        content=content,
+        group=group,
+        filters=filters,
+        page=paginate_list(rows, request.args.get("page", 1, type=int) or 1, MARKETS_PER_PAGE),
+        unit_options=report.units,
+        stages=stage_labels(),
+        labels=criterion_labels(),
+        statuses=MARKET_STATUS_LABELS,
+    )
 
 
-def dashboard_content(report: queries.ProvinceReport) -> Markup:
-    """The dashboard's content (kept by market.adoption.cache with the report's counts)."""
+def dashboard_content(report: queries.ProvinceReport, group: str = "unit") -> Markup:
+    """The dashboard's content above the market table (kept by market.adoption.cache with
+    the report's counts)."""
     weeks = [f"T{w.iso_week}" for w in report.weekly]
+    groups = report.districts if group == "district" else report.units
     # The output of an autoescaping template: already safe HTML.
     return Markup(  # noqa: S704
         render_template(
             "adoption/_dashboard.html",
             report=report,
-            progress=charts.ProgressBar(report.totals.qualifying, report.settings.target_markets),
+            target_bars=[charts.ProgressBar(t.count, t.markets) for t in report.targets],
             merchants=charts.ProgressBar(
                 report.totals.merchants_onboarded, report.settings.baseline_merchants
             ),
@@ -85,10 +129,14 @@ def dashboard_content(report: queries.ProvinceReport) -> Markup:
             onboarding_chart=charts.column_chart(
                 list(zip(weeks, [w.stalls_onboarded for w in report.weekly], strict=True))
             ),
-            district_rows=charts.BarRow.rows(
-                [(d.district, d.qualifying, d.markets) for d in report.districts],
+            group_rows=charts.BarRow.rows(
+                [
+                    (d.district or _("Chưa gán xã / phường"), d.qualifying, d.markets)
+                    for d in groups
+                ],
                 width=charts.CHART_WIDTH,
             ),
+            group=group,
             labels=criterion_labels(),
             statuses=MARKET_STATUS_LABELS,
         )
@@ -162,13 +210,16 @@ def export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise NotFound()
     make = exports.province_csv if fmt == "csv" else exports.province_xlsx
+    settings, now = _settings(), queries.now_utc()
+    targets = _targets(settings, now)
     # Kept with the report's counts like the page (market.adoption.cache): (day, file).
     today, body = cache.province_page(
         current_user,
-        _settings(),
-        now=queries.now_utc(),
+        settings,
+        now=now,
         locale=f"{fmt}:{get_locale()}",
         render=lambda report: (report.today, make(report)),
+        targets=targets,
     )
     return _file(body, f"cho40-{today.isoformat()}", fmt)
 
