@@ -17,13 +17,16 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from market.adoption import cache, charts, exports, queries, services
 from market.adoption.criteria import Settings
-from market.adoption.forms import CriteriaForm
+from market.adoption.forms import CriteriaForm, TargetForm
+from market.adoption.models import AdoptionTarget
 from market.adoption.periods import vietnam_date
 from market.errors import InvalidInput, NotFound
+from market.extensions import db
 from market.limits import heavy_request
 from market.markets.forms import MARKET_STATUS_LABELS
 from market.markets.models import Market
@@ -233,3 +236,98 @@ def market_export(code: str, fmt: str):
     report = cache.market_report(market, _settings(), now=queries.now_utc())
     body = exports.market_csv(report) if fmt == "csv" else exports.market_xlsx(report)
     return _file(body, f"cho40-{market.code}-{report.today.isoformat()}", fmt)
+
+
+# --- the province's dated targets --------------------------------------------------------------
+
+
+def _province_only() -> None:
+    if current_user.role != "admin":
+        abort(403)
+
+
+def _targets_page(form: TargetForm, editing: AdoptionTarget | None = None, status: int = 200):
+    settings = _settings()
+    now = queries.now_utc()
+    targets = _targets(settings, now)
+    report = cache.province_report(current_user, settings, now=now, targets=targets)
+    return render_template(
+        "adoption/targets.html",
+        form=form,
+        editing=editing,
+        progress=report.targets,
+        saved=any(t.id is not None for t in targets),
+        settings=settings,
+    ), status
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+def targets():
+    _province_only()
+    form = TargetForm()
+    if form.validate_on_submit():
+        try:
+            target = services.save_target(
+                current_user,
+                None,
+                markets=form.markets.data,
+                deadline=form.deadline.data,
+                title=form.title.data,
+                former_province=form.former_province.data,
+            )
+        except InvalidInput as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Đã thêm mục tiêu %(title)s.", title=target.title), "success")
+            return redirect(url_for("adoption.targets"))
+    return _targets_page(form, status=422 if form.errors else 200)
+
+
+def _target_or_404(target_id: int) -> AdoptionTarget:
+    target = db.session.get(AdoptionTarget, target_id)
+    if target is None:
+        raise NotFound(_("Không tìm thấy mục tiêu."))
+    return target
+
+
+@bp.route("/targets/<int:target_id>", methods=["GET", "POST"])
+def edit_target(target_id: int):
+    _province_only()
+    target = _target_or_404(target_id)
+    form = TargetForm(obj=target)
+    if form.validate_on_submit():
+        try:
+            services.save_target(
+                current_user,
+                target,
+                markets=form.markets.data,
+                deadline=form.deadline.data,
+                title=form.title.data,
+                former_province=form.former_province.data,
+            )
+        except InvalidInput as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Đã lưu mục tiêu %(title)s.", title=target.title), "success")
+            return redirect(url_for("adoption.targets"))
+    return _targets_page(form, editing=target, status=422 if form.errors else 200)
+
+
+@bp.route("/targets/<int:target_id>/delete", methods=["POST"])
+def delete_target(target_id: int):
+    _province_only()
+    target = _target_or_404(target_id)
+    form = FlaskForm()  # the CSRF token only
+    if not form.validate_on_submit():
+        abort(400)
+    title = target.title
+    services.delete_target(current_user, target)
+    flash(_("Đã xóa mục tiêu %(title)s.", title=title), "success")
+    return redirect(url_for("adoption.targets"))
+
+
+def _field_errors(form, exc: InvalidInput) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
