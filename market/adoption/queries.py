@@ -735,7 +735,7 @@ class MarketFilter:
         stage = args.get("stage", "")
         missing = args.get("missing", "")
         return cls(
-            unit=int(unit) if unit.isdigit() and len(unit) <= 12 else None,
+            unit=int(unit) if unit.isascii() and unit.isdigit() and len(unit) <= 12 else None,
             stage=stage if stage in STAGES else "",
             missing=missing if missing in rules.CRITERIA else "",
         )

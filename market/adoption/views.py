@@ -72,13 +72,16 @@ MARKETS_PER_PAGE = 20
 GROUPS = ("unit", "district")
 
 
-def _targets(settings: Settings, now) -> list:
-    """The province's targets, each saved one's first reached day recorded when it is."""
+def _targets(settings: Settings, now) -> tuple[list, queries.ProvinceReport]:
+    """The province's targets and the user's report with its progress against them; each
+    saved target's first reached day is recorded when it is (the province's view only)."""
     targets = queries.adoption_targets(settings)
-    if current_user.role == "admin":
+    report = cache.province_report(current_user, settings, now=now, targets=targets)
+    if current_user.role == "admin" and services.note_reached_targets(
+        targets, report.targets, report.today
+    ):
         report = cache.province_report(current_user, settings, now=now, targets=targets)
-        services.note_reached_targets(targets, report.targets, report.today)
-    return targets
+    return targets, report
 
 
 @bp.route("/")
@@ -87,7 +90,7 @@ def index():
     group = request.args.get("group", "unit")
     if group not in GROUPS:
         group = "unit"
-    targets = _targets(settings, now)
+    targets, report = _targets(settings, now)
     content = cache.province_page(
         current_user,
         settings,
@@ -96,7 +99,6 @@ def index():
         render=lambda report: dashboard_content(report, group),
         targets=targets,
     )
-    report = cache.province_report(current_user, settings, now=now, targets=targets)
     filters = queries.MarketFilter.from_args(request.args)
     rows = filters.apply(report.markets)
     return render_template(
@@ -214,7 +216,7 @@ def export(fmt: str):
         raise NotFound()
     make = exports.province_csv if fmt == "csv" else exports.province_xlsx
     settings, now = _settings(), queries.now_utc()
-    targets = _targets(settings, now)
+    targets, _report = _targets(settings, now)
     # Kept with the report's counts like the page (market.adoption.cache): (day, file).
     today, body = cache.province_page(
         current_user,
@@ -248,9 +250,7 @@ def _province_only() -> None:
 
 def _targets_page(form: TargetForm, editing: AdoptionTarget | None = None, status: int = 200):
     settings = _settings()
-    now = queries.now_utc()
-    targets = _targets(settings, now)
-    report = cache.province_report(current_user, settings, now=now, targets=targets)
+    targets, report = _targets(settings, now=queries.now_utc())
     return render_template(
         "adoption/targets.html",
         form=form,

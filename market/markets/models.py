@@ -91,7 +91,9 @@ class Market(db.Model):
     # History: the former district and commune (before 1 July 2025) and former province.
     district: Mapped[str] = mapped_column(String(60), index=True, default="")
     commune: Mapped[str] = mapped_column(String(80), default="")
-    former_province: Mapped[str] = mapped_column(String(60), default="Thái Nguyên")
+    # A server default (every market before the merger was in the old Thái Nguyên), so a
+    # statement run on the driver alone (market.database.DriverStatement) needs no value.
+    former_province: Mapped[str] = mapped_column(String(60), server_default="Thái Nguyên")
     address: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
     launch_date: Mapped[date | None] = mapped_column(Date)

@@ -74,10 +74,7 @@ def upgrade():
             batch_op.f('fk_markets_admin_unit_id_admin_units'),
             'admin_units', ['admin_unit_id'], ['id'], ondelete='RESTRICT',
         )
-    # The default only fills the existing rows (all of the old Thái Nguyên); the app sets it.
-    with op.batch_alter_table('markets', schema=None) as batch_op:
-        batch_op.alter_column('former_province', server_default=None)
-
+    # Every existing market was in the old Thái Nguyên, and so is a new one unless told.
     _place_existing_markets()
 
 

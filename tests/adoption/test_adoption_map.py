@@ -157,6 +157,7 @@ def test_market_table_filters_by_commune_stage_and_missing_criterion(admin, now)
     assert _codes(admin.get("/adoption/?unit=0").get_data(as_text=True)) == ["DT-D"]
     # Nonsense filters are ignored, never an error.
     assert admin.get("/adoption/?unit=x&stage=zz&missing=zz&page=-4").status_code == 200
+    assert admin.get("/adoption/?unit=²").status_code == 200
 
 
 def test_market_table_pages(admin, now, monkeypatch):
