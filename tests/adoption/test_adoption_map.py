@@ -180,3 +180,10 @@ def test_group_by_former_district_is_an_option(admin, now):
     assert '<th scope="row">TP. Bắc Kạn</th>' in html
     html = admin.get("/adoption/").get_data(as_text=True)
     assert '<th scope="row">Phường Đức Xuân</th>' in html
+
+
+def test_market_page_of_a_market_without_stalls_says_not_started(admin, now):
+    html = admin.get("/adoption/markets/TN-C").get_data(as_text=True)
+    assert "chưa bắt đầu: chợ chưa có sạp đang kinh doanh" in html
+    assert "thiếu 1 sạp" not in html
+    assert "Phường Phan Đình Phùng (TP. Thái Nguyên)" in html

@@ -98,7 +98,9 @@ def test_market_page_shows_criteria_series_and_the_form(client, people, now):
 
 def test_market_without_stalls_page(client, people, now):
     html = _page(client, "/adoption/markets/TN-C", "admin")
-    assert "0 / 0 sạp có QR, cần 1" in html
+    # Not "0 / 0 stalls with a QR, 1 needed, 1 missing": it has not started.
+    assert "chưa bắt đầu: chợ chưa có sạp đang kinh doanh" in html
+    assert "thiếu 1 sạp" not in html
     assert "chưa tới ngày" in html  # fees declared from tomorrow
 
 
