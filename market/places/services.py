@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,7 +81,12 @@ def parse_unit_list(text: str) -> UnitList:
             data_lines.append((number, line))
     if not data_lines:
         raise InvalidInput({"file": [_("Tệp không có dòng tiêu đề và dữ liệu.")]})
-    reader = csv.reader(io.StringIO("\n".join(line for _n, line in data_lines)))
+    try:
+        # One record per line: a quoted cell spanning lines would shift every line number.
+        records = [next(csv.reader([line])) for _n, line in data_lines]
+    except (csv.Error, StopIteration) as exc:
+        raise InvalidInput({"file": [_("Tệp CSV không đọc được: %(e)s", e=exc)]}) from exc
+    reader = iter(records)
     header = [h.strip().casefold() for h in next(reader)]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
