@@ -72,6 +72,7 @@ def register_models() -> None:
     import market.markets.models
     import market.merchants.models
     import market.payments.models
+    import market.places.models
     import market.stickers.models  # noqa: F401
 
 
@@ -266,12 +267,14 @@ def register_commands(app: Flask) -> None:
     from market.auth.cli import register as register_auth
     from market.markets.cli import register as register_markets
     from market.payments.cli import register as register_payments
+    from market.places.cli import register as register_places
     from market.stickers.cli import register as register_stickers
 
     register_adoption(app)
     register_auth(app)
     register_markets(app)
     register_payments(app)
+    register_places(app)
     register_stickers(app)
     app.cli.add_command(seed_demo)
 

@@ -12,12 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
+from market.adoption.models import AdoptionTarget
 from market.adoption.services import rebuild_rollups
 from market.auth.models import User
 from market.extensions import db
 from market.markets.models import GOODS_CATEGORIES, Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.payments.models import PaymentNotification
+from market.places import services as places
+from market.places.cli import DEFAULT_LIST as UNIT_LIST
+from market.places.models import AdminUnit
 from market.vietqr import transliterate
 
 SEED = 2022
@@ -54,11 +58,31 @@ OTHER_MARKETS = {
     "TP. Phổ Yên": ["Bắc Sơn", "Bãi Bông", "Đắc Sơn", "Hồng Tiến", "Trung Thành"],
     "Huyện Phú Lương": ["Giang Tiên", "Yên Đổ", "Động Đạt"],
     "Huyện Đại Từ": ["Quân Chu", "Khôi Kỳ", "La Bằng", "Phục Linh"],
-    "Huyện Định Hóa": ["Quán Vuông", "Trung Hội", "Điềm Mặc"],
+    "Huyện Định Hóa": ["Kim Phượng", "Trung Hội", "Điềm Mặc"],
     "Huyện Đồng Hỷ": ["Trại Cau", "Sông Cầu", "Hóa Thượng", "Khe Mo"],
     "Huyện Võ Nhai": ["Đình Cả", "La Hiên", "Tràng Xá"],
-    "Huyện Phú Bình": ["Úc Sơn", "Hương Sơn", "Điềm Thụy", "Kha Sơn"],
+    "Huyện Phú Bình": ["Úc Kỳ", "Hương Sơn", "Điềm Thụy", "Kha Sơn"],
 }
+
+# Markets of the former Bắc Kạn province (merged into Thái Nguyên on 1 July 2025), being
+# onboarded or planned: (code, name, former district, former commune, status).
+BAC_KAN_MARKETS = (
+    ("BK-BACKAN", "Chợ Bắc Kạn", "TP. Bắc Kạn", "Phường Đức Xuân", "onboarding"),
+    ("BK-SONGCAU", "Chợ Sông Cầu", "TP. Bắc Kạn", "Phường Sông Cầu", "planned"),
+    ("BK-CHORA", "Chợ Chợ Rã", "Huyện Ba Bể", "Thị trấn Chợ Rã", "onboarding"),
+    ("BK-PHUTHONG", "Chợ Phủ Thông", "Huyện Bạch Thông", "Thị trấn Phủ Thông", "planned"),
+    ("BK-BANGLUNG", "Chợ Bằng Lũng", "Huyện Chợ Đồn", "Thị trấn Bằng Lũng", "planned"),
+    ("BK-DONGTAM", "Chợ Đồng Tâm", "Huyện Chợ Mới", "Thị trấn Đồng Tâm", "planned"),
+    ("BK-YENLAC", "Chợ Yến Lạc", "Huyện Na Rì", "Thị trấn Yến Lạc", "planned"),
+    ("BK-NAPHAC", "Chợ Nà Phặc", "Huyện Ngân Sơn", "Thị trấn Nà Phặc", "planned"),
+)
+
+# The province's targets: the 2022 plan (for the old province) and a later one (made up for
+# the demo) for the merged province.
+DEMO_TARGETS = (
+    (60, date(2025, 12, 31), "Kế hoạch 156/KH-UBND năm 2022", "Thái Nguyên"),
+    (80, date(2026, 12, 31), "Mục tiêu 2026 của tỉnh sau hợp nhất (dữ liệu mẫu)", ""),
+)
 
 SURNAMES = (
     "Nguyễn",
@@ -227,6 +251,31 @@ def load() -> dict[str, int]:
                     status=status,
                 )
             )
+    for code, name, district, commune, status in BAC_KAN_MARKETS:
+        markets.append(
+            Market(
+                code=code,
+                name=name,
+                district=district,
+                commune=commune,
+                former_province="Bắc Kạn",
+                address=f"{commune}, {district}, Bắc Kạn",
+                status=status,
+            )
+        )
+    # Today's map: every market in the commune or ward its former commune became.
+    places.stage_units("Thái Nguyên", places.parse_unit_list(UNIT_LIST.read_text(encoding="utf-8")))
+    units = list(db.session.scalars(select(AdminUnit)))
+    for market in markets:
+        # Cam Giá was split between two wards, neither keeping its name: its market is in
+        # the part that went to Gia Sàng.
+        commune = "Gia Sàng" if market.commune == "Cam Giá" else market.commune
+        unit = places.unit_of_former_commune(units, market.district, commune)
+        market.admin_unit_id = unit.id if unit is not None else None
+    db.session.add_all(
+        AdoptionTarget(markets=n, deadline=deadline, title=title, former_province=province)
+        for n, deadline, title, province in DEMO_TARGETS
+    )
     db.session.add_all(markets)
     db.session.flush()
     by_code = {m.code: m for m in markets}

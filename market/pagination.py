@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -41,3 +42,12 @@ def paginate(query: Select[Any], page: int, per_page: int) -> Page[Any]:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+
+
+def paginate_list(items: Sequence[T], page: int, per_page: int) -> Page[T]:
+    """One page of a list already in memory (figures computed for every market at once)."""
+    page = min(max(1, page), MAX_PAGE)
+    start = (page - 1) * per_page
+    return Page(
+        items=list(items[start : start + per_page]), page=page, per_page=per_page, total=len(items)
+    )

@@ -32,7 +32,7 @@ threads of one worker never compute the same counts twice at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -109,10 +109,12 @@ def figures_cache(app: Flask | None = None) -> FiguresCache:
     return cache
 
 
-def province_report(user: User, settings: Settings, *, now: datetime) -> queries.ProvinceReport:
+def province_report(
+    user: User, settings: Settings, *, now: datetime, targets: Sequence = ()
+) -> queries.ProvinceReport:
     """The user's dashboard (the province for an admin, a manager's markets), its counts from
-    this worker's cache when fresh."""
-    return _province(user, settings, now)[0]()
+    this worker's cache when fresh, with its progress against ``targets``."""
+    return _province(user, settings, now, targets)[0]()
 
 
 def province_page(
@@ -122,17 +124,20 @@ def province_page(
     now: datetime,
     locale: str,
     render: Callable[[queries.ProvinceReport], Any],
+    targets: Sequence = (),
 ) -> Any:
     """What ``render`` makes of the user's report (the dashboard's content; the API's JSON
     body with ``locale="json"``; an export file with ``"csv:vi"``...), kept with the report's
     counts for this language and these registry entries."""
-    report, counts, markets = _province(user, settings, now)
+    report, counts, markets = _province(user, settings, now, targets)
     registry = tuple(
         (
             m.id,
             m.code,
             m.name,
             m.district,
+            m.admin_unit.full_name if m.admin_unit is not None else "",
+            m.former_province,
             m.status,
             m.fees_cashless_since,
             m.ecommerce_listed_since,
@@ -141,11 +146,19 @@ def province_page(
         for m in markets
     )
     scope = "province" if user.role == "admin" else "markets"
-    key = ("page", scope, settings, locale, request.script_root, registry)
+    key = (
+        "page",
+        scope,
+        settings,
+        locale,
+        request.script_root,
+        registry,
+        queries.target_key(targets),
+    )
     return figures_cache().rendered(key, counts, lambda: render(report()))
 
 
-def _province(user: User, settings: Settings, now: datetime):
+def _province(user: User, settings: Settings, now: datetime, targets: Sequence = ()):
     """(a function building the report, its counts, its markets)."""
     markets = queries.dashboard_markets(user)
     ids = tuple(m.id for m in markets)
@@ -165,6 +178,7 @@ def _province(user: User, settings: Settings, now: datetime):
             counts=counts,
         )
         built.max_age_seconds = cache.seconds
+        built.targets = queries.target_progress(targets, built.markets, built.today)
         return built
 
     return report, counts, markets

@@ -20,12 +20,12 @@ from market.markets.models import Market
 
 def province_report() -> queries.ProvinceReport:
     markets = queries.in_province_order(db.session.scalars(select(Market)))
-    return queries.province_report(
-        markets,
-        Settings.from_config(current_app.config),
-        scope="province",
-        now=queries.now_utc(),
-    )
+    settings = Settings.from_config(current_app.config)
+    report = queries.province_report(markets, settings, scope="province", now=queries.now_utc())
+    targets = queries.adoption_targets(settings)
+    report.targets = queries.target_progress(targets, report.markets, report.today)
+    services.note_reached_targets(targets, report.targets, report.today)
+    return report
 
 
 def register(app: Flask) -> None:
@@ -58,7 +58,7 @@ def register(app: Flask) -> None:
             output.write_bytes(body)
             click.echo(
                 f"{output}: {report.totals.qualifying} of {report.totals.markets} markets qualify "
-                f"(target {report.settings.target_markets})",
+                f"(targets: {', '.join(f'{t.count}/{t.markets} by {t.deadline}' for t in report.targets)})",
                 err=True,
             )
             return

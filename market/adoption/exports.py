@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from market import spreadsheets
 from market.adoption.periods import VIETNAM
 from market.adoption.queries import MarketFigures, MarketReport, ProvinceReport, SeriesPoint
+from market.formatting import number
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -33,16 +34,31 @@ def _criterion(row: MarketFigures, key: str) -> str:
     if criterion.met:
         return _("đạt")
     if key == "qr_coverage":
-        return _("thiếu %(n)s sạp", n=criterion.shortfall)
+        # A market with no active stall has not started: it is not "1 stall short".
+        if not row.started:
+            return _("chưa bắt đầu")
+        return _("thiếu %(n)s sạp", n=number(criterion.shortfall))
     return _("chưa")
 
 
+def _labels() -> tuple[dict[str, str], dict[str, str]]:
+    """(market statuses, Chợ 4.0 stages), translated once per file."""
+    from market.adoption.views import stage_labels
+    from market.markets.forms import MARKET_STATUS_LABELS
+
+    return {k: str(v) for k, v in MARKET_STATUS_LABELS.items()}, stage_labels()
+
+
 def _columns() -> list[tuple[str, Callable[[MarketFigures], Any]]]:
+    statuses, stages = _labels()
     return [
         (_("Mã chợ"), lambda r: r.code),
         (_("Tên chợ"), lambda r: r.name),
-        (_("Huyện / thành phố"), lambda r: r.district),
-        (_("Trạng thái"), lambda r: r.status),
+        (_("Xã / phường"), lambda r: r.unit),
+        (_("Huyện cũ"), lambda r: r.district),
+        (_("Tỉnh cũ"), lambda r: r.former_province),
+        (_("Trạng thái"), lambda r: statuses.get(r.status, r.status)),
+        (_("Tình trạng Chợ 4.0"), lambda r: stages[r.stage]),
         (_("Sạp đang kinh doanh"), lambda r: r.active_stalls),
         (_("Sạp có QR"), lambda r: r.stalls_with_qr),
         (_("% sạp có QR"), lambda r: _share(r.stalls_with_qr, r.active_stalls)),
@@ -81,26 +97,92 @@ def market_table(rows: Iterable[MarketFigures], computed_at: datetime) -> list[l
 def province_table(report: ProvinceReport) -> list[list[Any]]:
     table = market_table(report.markets, report.computed_at)
     t = report.totals
-    total = {
-        0: _("TỔNG"),
-        1: _("%(q)s / %(n)s chợ đạt Chợ 4.0", q=t.qualifying, n=t.markets),
-        4: t.active_stalls,
-        5: t.stalls_with_qr,
-        6: _share(t.stalls_with_qr, t.active_stalls),
-        7: t.stalls_with_current_sticker,
-        8: t.paying_stalls,
-        9: _share(t.paying_stalls, t.active_stalls),
-        10: t.active_cashless_stalls,
-        11: t.payments,
-        12: t.amount,
-        13: t.audited_stalls,
-        14: t.failed_audits,
-        15: t.merchants_onboarded,
-        16: t.unwatched_stalls,
+    # The totals row, by column (the same getters as the markets' rows, on the totals).
+    totals = {
+        _("Mã chợ"): _("TỔNG"),
+        _("Tên chợ"): _(
+            "%(q)s / %(n)s chợ đạt Chợ 4.0", q=number(t.qualifying), n=number(t.markets)
+        ),
+        _("Tình trạng Chợ 4.0"): _("%(n)s chợ chưa bắt đầu", n=number(t.not_started)),
+        _("Sạp đang kinh doanh"): t.active_stalls,
+        _("Sạp có QR"): t.stalls_with_qr,
+        _("% sạp có QR"): _share(t.stalls_with_qr, t.active_stalls),
+        _("Sạp có tem đúng tài khoản"): t.stalls_with_current_sticker,
+        _("Sạp nhận tiền trong 30 ngày"): t.paying_stalls,
+        _("% sạp nhận tiền"): _share(t.paying_stalls, t.active_stalls),
+        _("Sạp dùng thường xuyên"): t.active_cashless_stalls,
+        _("Giao dịch 30 ngày"): t.payments,
+        _("Số tiền 30 ngày (đồng)"): t.amount,
+        _("Tem đã kiểm tra"): t.audited_stalls,
+        _("Tem kiểm tra lỗi"): t.failed_audits,
+        _("Tiểu thương có QR"): t.merchants_onboarded,
+        _("Sạp không có tích hợp theo dõi"): t.unwatched_stalls,
     }
-    width = len(table[0])
-    table.append([total.get(i, "") for i in range(width - 1)] + [_stamp(report.computed_at)])
+    header = table[0]
+    table.append([totals.get(label, "") for label in header[:-1]] + [_stamp(report.computed_at)])
     return table
+
+
+def group_table(report: ProvinceReport, group: str) -> list[list[Any]]:
+    """The markets per commune/ward (``unit``) or per former district (``district``)."""
+    groups = report.units if group == "unit" else report.districts
+    first = _("Xã / phường") if group == "unit" else _("Huyện cũ")
+    rows: list[list[Any]] = [
+        [
+            first,
+            _("Số chợ"),
+            _("Chợ đạt Chợ 4.0"),
+            _("Chợ chưa bắt đầu"),
+            _("Sạp đang kinh doanh"),
+            _("Sạp có QR"),
+            _("Sạp nhận tiền trong 30 ngày"),
+        ]
+    ]
+    rows += [
+        [
+            g.district or _("Chưa gán xã / phường"),
+            g.markets,
+            g.qualifying,
+            g.not_started,
+            g.active_stalls,
+            g.stalls_with_qr,
+            g.paying_stalls,
+        ]
+        for g in groups
+    ]
+    return rows
+
+
+def target_rows(report: ProvinceReport) -> list[list[Any]]:
+    states = {
+        "reached": _("đã đạt"),
+        "missed": _("chưa đạt, đã quá hạn"),
+        "open": _("chưa đạt, còn hạn"),
+    }
+    rows: list[list[Any]] = [
+        [
+            _("Mục tiêu"),
+            _("Số chợ"),
+            _("Hạn"),
+            _("Tỉnh cũ"),
+            _("Chợ đạt hiện nay"),
+            _("Tình trạng"),
+            _("Đạt ngày"),
+        ]
+    ]
+    rows += [
+        [
+            t.title,
+            t.markets,
+            t.deadline,
+            t.former_province or _("cả tỉnh"),
+            t.count,
+            states[t.state],
+            t.reached_on or "",
+        ]
+        for t in report.targets
+    ]
+    return rows
 
 
 def to_csv(table: list[list[Any]]) -> bytes:
@@ -180,6 +262,9 @@ def province_xlsx(report: ProvinceReport) -> bytes:
         [
             ("Cho", province_table(report)),
             ("Thong tin", _info_rows(report)),
+            ("Muc tieu", target_rows(report)),
+            ("Theo xa phuong", group_table(report, "unit")),
+            ("Theo huyen cu", group_table(report, "district")),
             ("Theo tuan", _week_rows(report)),
         ]
     )

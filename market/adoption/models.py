@@ -13,11 +13,21 @@ at most markets × 365 rows, however many payments there were.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from market.auth.models import utcnow
 from market.extensions import db
 
 
@@ -57,3 +67,28 @@ class MarketDayPayments(db.Model):
 
     def __repr__(self) -> str:
         return f"<MarketDayPayments {self.market_id} {self.day} {self.payments}>"
+
+
+class AdoptionTarget(db.Model):
+    """A dated target the province sets: "60 markets by 31/12/2025 — plan 156/KH-UBND, 2022".
+
+    Kept by the province on ``/adoption/targets`` (audit-logged). ``former_province`` limits
+    the count to the markets of a former province (a plan made before the 2025 merger counts
+    the old Thái Nguyên's markets only); empty, every market. ``reached_on`` is the first day
+    the figures showed the target reached, kept so the dashboard can say "reached on …"
+    after the deadline, whatever happens to the count later."""
+
+    __tablename__ = "adoption_targets"
+    __table_args__ = (CheckConstraint("markets > 0", name="markets_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    markets: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    former_province: Mapped[str] = mapped_column(String(60), default="")
+    reached_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<AdoptionTarget {self.markets} by {self.deadline}>"

@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 
 from market.adoption import criteria as rules
-from market.adoption.models import MarketDayPayments, StallDayPayments
+from market.adoption.models import AdoptionTarget, MarketDayPayments, StallDayPayments
 from market.adoption.periods import (
     Period,
     days,
@@ -61,6 +61,7 @@ from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, NotFound
 from market.extensions import db
+from market.formatting import vietnamese_key
 from market.markets.models import DISTRICTS, Market, Stall
 from market.markets.queries import market_by_code, visible_markets
 from market.merchants.models import PayeeAccount
@@ -85,9 +86,9 @@ def dashboard_markets(user: User) -> list[Market]:
 
 
 def in_province_order(markets: Iterable[Market]) -> list[Market]:
-    """By district in the province's own order (city first), then by name: the same on every
-    database, whatever its collation."""
-    return sorted(markets, key=lambda m: (*_district_order(m.district), m.name, m.code))
+    """By name in Vietnamese alphabetical order (Đ after D, tone marks second), then code:
+    the same on every database, whatever its collation."""
+    return sorted(markets, key=lambda m: (vietnamese_key(m.name), m.code))
 
 
 def dashboard_market(user: User, code: str) -> Market:
@@ -101,6 +102,13 @@ def dashboard_market(user: User, code: str) -> Market:
 
 
 # --- shapes ----------------------------------------------------------------------------------
+
+
+#: Where a market stands: qualifies, on its way, or not started (no active stall yet: a
+#: market without stalls is never "close to qualifying, 1 stall missing").
+STAGES = ("qualifies", "in_progress", "not_started")
+#: The key of markets placed in no commune or ward yet, in groups and filters.
+NO_UNIT = 0
 
 
 @dataclass(slots=True)
@@ -124,10 +132,24 @@ class MarketFigures:
     amount: int = 0
     unwatched_stalls: int = 0
     criteria: list[rules.Criterion] = field(default_factory=list)
+    #: Today's commune or ward (id, "Phường Phan Đình Phùng"); (NO_UNIT, "") when none.
+    unit_id: int = NO_UNIT
+    unit: str = ""
+    former_province: str = ""
 
     @property
     def qualifies(self) -> bool:
         return bool(self.criteria) and all(c.met for c in self.criteria)
+
+    @property
+    def started(self) -> bool:
+        return self.active_stalls > 0
+
+    @property
+    def stage(self) -> str:
+        if self.qualifies:
+            return "qualifies"
+        return "in_progress" if self.started else "not_started"
 
     @property
     def lacks(self) -> list[rules.Criterion]:
@@ -164,12 +186,29 @@ class DistrictFigures:
     active_stalls: int = 0
     stalls_with_qr: int = 0
     paying_stalls: int = 0
+    not_started: int = 0
+
+    def add(self, row: MarketFigures) -> None:
+        self.markets += 1
+        self.qualifying += row.qualifies
+        self.not_started += not row.started
+        self.active_stalls += row.active_stalls
+        self.stalls_with_qr += row.stalls_with_qr
+        self.paying_stalls += row.paying_stalls
+
+
+@dataclass(slots=True)
+class UnitFigures(DistrictFigures):
+    """The markets of one commune or ward (``district`` holds its name, ``""`` for none)."""
+
+    unit_id: int = NO_UNIT
 
 
 @dataclass(slots=True)
 class Totals:
     markets: int = 0
     qualifying: int = 0
+    not_started: int = 0
     active_stalls: int = 0
     stalls_with_qr: int = 0
     stalls_with_current_sticker: int = 0
@@ -197,6 +236,9 @@ class ProvinceReport:
     districts: list[DistrictFigures]
     weekly: list[WeekPoint]
     closest: list[MarketFigures]
+    units: list[UnitFigures] = field(default_factory=list)
+    #: Progress against each of the province's dated targets (set by the caller).
+    targets: list = field(default_factory=list)
     #: Served from a cache: the counts may be up to this many seconds old (0: computed now).
     max_age_seconds: int = 0
 
@@ -285,14 +327,12 @@ def province_report(
     figures = market_figures(markets, settings, counts)
     totals = Totals(markets=len(figures))
     districts: dict[str, DistrictFigures] = {}
+    units: dict[int, UnitFigures] = {}
     for row in figures:
-        district = districts.setdefault(row.district, DistrictFigures(row.district))
-        district.markets += 1
-        district.qualifying += row.qualifies
-        district.active_stalls += row.active_stalls
-        district.stalls_with_qr += row.stalls_with_qr
-        district.paying_stalls += row.paying_stalls
+        districts.setdefault(row.district, DistrictFigures(row.district)).add(row)
+        units.setdefault(row.unit_id, UnitFigures(row.unit, unit_id=row.unit_id)).add(row)
         totals.qualifying += row.qualifies
+        totals.not_started += not row.started
         for name in (
             "active_stalls",
             "stalls_with_qr",
@@ -307,9 +347,10 @@ def province_report(
         ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     totals.merchants_onboarded = counts.merchants_total
+    # A market not started is not "close": it has everything still to do.
     closest = sorted(
-        (row for row in figures if not row.qualifies),
-        key=lambda row: (*rules.closeness(row.criteria), row.name),
+        (row for row in figures if row.stage == "in_progress"),
+        key=lambda row: (*rules.closeness(row.criteria), vietnamese_key(row.name)),
     )[:CLOSEST]
     return ProvinceReport(
         computed_at=counts.computed_at,
@@ -322,12 +363,115 @@ def province_report(
         districts=sorted(districts.values(), key=lambda d: _district_order(d.district)),
         weekly=counts.series["weekly"],
         closest=closest,
+        # Units in Vietnamese alphabetical order; markets placed nowhere yet last.
+        units=sorted(
+            units.values(), key=lambda u: (u.unit_id == NO_UNIT, vietnamese_key(u.district))
+        ),
     )
 
 
-def _district_order(name: str) -> tuple[int, str]:
-    """The province's own order of its districts (city first), then any other name."""
-    return (DISTRICTS.index(name), "") if name in DISTRICTS else (len(DISTRICTS), name)
+def _district_order(name: str) -> tuple:
+    """The former provinces' own order of their districts (each city first, the old Thái
+    Nguyên's before Bắc Kạn's, as their reports listed them), then any other name in
+    Vietnamese alphabetical order."""
+    if name in DISTRICTS:
+        return (DISTRICTS.index(name), ())
+    return (len(DISTRICTS), vietnamese_key(name))
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetProgress:
+    """One dated target and where the markets it counts stand on ``today``."""
+
+    id: int | None
+    markets: int
+    deadline: date
+    title: str
+    former_province: str
+    #: Markets counted by this target that qualify today.
+    count: int
+    today: date
+    #: The first day the target was seen reached (recorded), or today if it is reached now.
+    reached_on: date | None
+
+    @property
+    def state(self) -> str:
+        """``reached``, ``missed`` (deadline passed, not reached) or ``open``."""
+        if self.reached_on is not None:
+            return "reached"
+        return "missed" if self.today > self.deadline else "open"
+
+    @property
+    def on_time(self) -> bool:
+        return self.reached_on is not None and self.reached_on <= self.deadline
+
+    @property
+    def days_left(self) -> int:
+        return (self.deadline - self.today).days
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.count / self.markets)) if self.markets else 0
+
+
+def adoption_targets(settings: rules.Settings) -> list[AdoptionTarget]:
+    """The province's dated targets, by deadline. None recorded yet: the one the settings
+    give (``MARKET_ADOPTION_TARGET_MARKETS`` by ``MARKET_ADOPTION_DEADLINE``), unsaved."""
+    targets = list(
+        db.session.scalars(
+            select(AdoptionTarget).order_by(AdoptionTarget.deadline, AdoptionTarget.id)
+        )
+    )
+    if targets:
+        return targets
+    return [
+        AdoptionTarget(
+            id=None,
+            markets=settings.target_markets,
+            deadline=settings.deadline,
+            title=_("Mục tiêu theo cấu hình (MARKET_ADOPTION_TARGET_MARKETS)"),
+            former_province="",
+            reached_on=None,
+        )
+    ]
+
+
+def target_key(targets: Sequence[AdoptionTarget]) -> tuple:
+    """What of the targets a cached page shows (market.adoption.cache)."""
+    return tuple(
+        (t.id, t.markets, t.deadline, t.title, t.former_province, t.reached_on) for t in targets
+    )
+
+
+def target_progress(
+    targets: Sequence[AdoptionTarget], figures: Sequence[MarketFigures], today: date
+) -> list[TargetProgress]:
+    """Each target with the qualifying markets it counts: all of them, or those of its former
+    province (the 2022 plan counts the old Thái Nguyên's markets)."""
+    progress = []
+    for target in targets:
+        count = sum(
+            row.qualifies
+            for row in figures
+            if not target.former_province or row.former_province == target.former_province
+        )
+        reached_on = target.reached_on or (today if count >= target.markets else None)
+        progress.append(
+            TargetProgress(
+                id=target.id,
+                markets=target.markets,
+                deadline=target.deadline,
+                title=target.title,
+                former_province=target.former_province,
+                count=count,
+                today=today,
+                reached_on=reached_on,
+            )
+        )
+    return progress
 
 
 def market_report(
@@ -365,6 +509,9 @@ def market_figures(
             fees_cashless_since=market.fees_cashless_since,
             ecommerce_listed_since=market.ecommerce_listed_since,
             ecommerce_note=market.ecommerce_note,
+            unit_id=market.admin_unit_id or NO_UNIT,
+            unit=market.admin_unit.full_name if market.admin_unit is not None else "",
+            former_province=market.former_province,
         )
         (
             row.active_stalls,
@@ -590,3 +737,40 @@ def weekly_trend(market_ids: list[int], today: date) -> list[WeekPoint]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# --- the dashboard's market table ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFilter:
+    """The market table's filters: commune/ward (``NO_UNIT``: placed nowhere yet), stage
+    (``STAGES``) and a criterion not met. Anything unknown is ignored (shows all)."""
+
+    unit: int | None = None
+    stage: str = ""
+    missing: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> MarketFilter:
+        unit = args.get("unit", "")
+        stage = args.get("stage", "")
+        missing = args.get("missing", "")
+        return cls(
+            unit=int(unit) if unit.isascii() and unit.isdigit() and len(unit) <= 12 else None,
+            stage=stage if stage in STAGES else "",
+            missing=missing if missing in rules.CRITERIA else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.unit is not None or bool(self.stage or self.missing)
+
+    def apply(self, rows: Sequence[MarketFigures]) -> list[MarketFigures]:
+        return [
+            row
+            for row in rows
+            if (self.unit is None or row.unit_id == self.unit)
+            and (not self.stage or row.stage == self.stage)
+            and (not self.missing or any(c.key == self.missing for c in row.lacks))
+        ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from market.adoption.criteria import CRITERIA
+from market.adoption.queries import STAGES
 from market.api.schemas import UtcDateTime
 from market.markets.models import MARKET_STATUSES
 
@@ -48,8 +49,23 @@ class AdoptionCriterionSchema(Schema):
 class MarketAdoptionSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
-    district = fields.String(required=True)
+    unit = fields.String(
+        required=True,
+        metadata={"description": "Commune or ward today (`Phường Gia Sàng`); empty if none."},
+    )
+    district = fields.String(
+        required=True, metadata={"description": "Former district (before 1 July 2025)."}
+    )
+    former_province = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(MARKET_STATUSES))
+    stage = fields.String(
+        required=True,
+        validate=validate.OneOf(STAGES),
+        metadata={
+            "description": "`qualifies`; `in_progress`; `not_started`: no active stall yet "
+            "(such a market is never listed as close to qualifying)."
+        },
+    )
     active_stalls = _count("Stalls with status active.")
     stalls_with_qr = _count("Active stalls whose current payee account is verified.")
     stalls_with_current_sticker = _count(
@@ -90,17 +106,54 @@ class AdoptionWeekSchema(AdoptionSeriesSchema):
 
 
 class AdoptionDistrictSchema(Schema):
-    district = fields.String(required=True)
+    district = fields.String(
+        required=True, metadata={"description": "Former district (before 1 July 2025)."}
+    )
     markets = _count("Markets in scope.")
     qualifying = _count("Of which qualify as Chợ 4.0.")
+    not_started = _count("Of which have no active stall yet.")
     active_stalls = _count("Active stalls.")
     stalls_with_qr = _count("Active stalls with a QR.")
     paying_stalls = _count("Active stalls paid in the last 30 days.")
 
 
+class AdoptionUnitSchema(Schema):
+    unit = fields.String(
+        required=True,
+        attribute="district",
+        metadata={"description": "Commune or ward (`Phường Gia Sàng`); empty: markets in none."},
+    )
+    markets = _count("Markets in scope.")
+    qualifying = _count("Of which qualify as Chợ 4.0.")
+    not_started = _count("Of which have no active stall yet.")
+    active_stalls = _count("Active stalls.")
+    stalls_with_qr = _count("Active stalls with a QR.")
+    paying_stalls = _count("Active stalls paid in the last 30 days.")
+
+
+class AdoptionTargetSchema(Schema):
+    title = fields.String(required=True, metadata={"description": "e.g. the plan it comes from."})
+    markets = _count("Chợ 4.0 markets the target asks for.")
+    deadline = fields.Date(required=True)
+    former_province = fields.String(
+        required=True,
+        metadata={"description": "Counts only that former province's markets; empty: all."},
+    )
+    count = _count("Markets it counts that qualify today.")
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(("reached", "missed", "open")),
+        metadata={"description": "`missed`: the deadline passed before it was reached."},
+    )
+    reached_on = fields.Date(
+        required=True, allow_none=True, metadata={"description": "First day seen reached."}
+    )
+
+
 class AdoptionTotalsSchema(Schema):
     markets = _count("Markets in scope.")
     qualifying = _count("Of which qualify as Chợ 4.0.")
+    not_started = _count("Of which have no active stall yet.")
     active_stalls = _count("Active stalls.")
     stalls_with_qr = _count("Active stalls with a QR.")
     stalls_with_current_sticker = _count("Active stalls with a current printed sticker.")
@@ -149,7 +202,24 @@ class ProvinceAdoptionSchema(_ReportSchema):
     )
     days_to_deadline = fields.Integer(required=True)
     totals = fields.Nested(AdoptionTotalsSchema, required=True)
-    districts = fields.List(fields.Nested(AdoptionDistrictSchema), required=True)
+    targets = fields.List(
+        fields.Nested(AdoptionTargetSchema),
+        required=True,
+        metadata={
+            "description": "The province's dated targets, by deadline; `count` counts the "
+            "markets in scope (a manager's: their own)."
+        },
+    )
+    units = fields.List(
+        fields.Nested(AdoptionUnitSchema),
+        required=True,
+        metadata={"description": "By commune/ward, in Vietnamese alphabetical order."},
+    )
+    districts = fields.List(
+        fields.Nested(AdoptionDistrictSchema),
+        required=True,
+        metadata={"description": "By former district (before 1 July 2025)."},
+    )
     weekly = fields.List(
         fields.Nested(AdoptionWeekSchema),
         required=True,

@@ -28,14 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.selectable import CTE
 
-from market.adoption.models import MarketDayPayments, StallDayPayments
+from market.adoption.models import AdoptionTarget, MarketDayPayments, StallDayPayments
 from market.adoption.periods import vietnam_date
 from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, InvalidInput
 from market.extensions import db
-from market.markets.models import Market, Stall
+from market.markets.models import FORMER_PROVINCES, Market, Stall
 from market.payments.models import PaymentNotification
 
 ECOMMERCE_NOTE_MAX = 300
@@ -240,3 +240,109 @@ def _criteria_snapshot(market: Market) -> dict[str, str | None]:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- the province's dated targets ------------------------------------------------------------
+
+TARGET_TITLE_MAX = 200
+
+
+def note_reached_targets(targets, progress, today: date) -> bool:
+    """Record the day each saved target is first seen reached (``reached_on``), so that
+    after its deadline the dashboard still says when it was reached. Commits only when a
+    target was reached just now; returns whether one was."""
+    changed = False
+    for target, seen in zip(targets, progress, strict=True):
+        if target.id is not None and target.reached_on is None and seen.count >= target.markets:
+            target.reached_on = today
+            changed = True
+    if changed:
+        db.session.commit()
+    return changed
+
+
+def _target_values(target: AdoptionTarget) -> dict:
+    return {
+        "markets": target.markets,
+        "deadline": target.deadline.isoformat(),
+        "title": target.title,
+        "former_province": target.former_province,
+    }
+
+
+def _check_target(markets: int | None, deadline: date | None, title: str, former_province: str):
+    errors: dict[str, list[str]] = {}
+    if markets is None or not 1 <= markets <= 100_000:
+        errors["markets"] = [_("Số chợ phải từ 1 đến 100.000.")]
+    if deadline is None:
+        errors["deadline"] = [_("Vui lòng nhập hạn.")]
+    if not title:
+        errors["title"] = [_("Vui lòng ghi mục tiêu theo văn bản nào (số, năm).")]
+    elif len(title) > TARGET_TITLE_MAX:
+        errors["title"] = [_("Tối đa %(n)s ký tự.", n=TARGET_TITLE_MAX)]
+    if former_province and former_province not in FORMER_PROVINCES:
+        errors["former_province"] = [_("Không có tỉnh cũ này.")]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def save_target(
+    actor: User,
+    target: AdoptionTarget | None,
+    *,
+    markets: int | None,
+    deadline: date | None,
+    title: str,
+    former_province: str = "",
+) -> AdoptionTarget:
+    """Add a dated target (``target`` None) or change one; the province only, audit-logged.
+    A changed number, deadline or scope is judged afresh (its ``reached_on`` is cleared)."""
+    if actor.role != "admin":
+        raise Forbidden(_("Chỉ cán bộ tỉnh mới đặt mục tiêu."))
+    title = " ".join((title or "").split())
+    former_province = former_province or ""
+    _check_target(markets, deadline, title, former_province)
+    before = None if target is None else _target_values(target)
+    if target is None:
+        target = AdoptionTarget(created_by_id=actor.id)
+        db.session.add(target)
+    scope_changed = (target.markets, target.deadline, target.former_province) != (
+        markets,
+        deadline,
+        former_province,
+    )
+    target.markets = markets
+    target.deadline = deadline
+    target.title = title
+    target.former_province = former_province
+    if scope_changed:
+        target.reached_on = None
+    db.session.flush()
+    after = _target_values(target)
+    if before != after:
+        audit.record(
+            "adoption.target.create" if before is None else "adoption.target.update",
+            actor=actor,
+            entity="adoption_target",
+            entity_id=target.id,
+            market_id=None,
+            old=before,
+            new=after,
+        )
+    db.session.commit()
+    return target
+
+
+def delete_target(actor: User, target: AdoptionTarget) -> None:
+    if actor.role != "admin":
+        raise Forbidden(_("Chỉ cán bộ tỉnh mới đặt mục tiêu."))
+    audit.record(
+        "adoption.target.delete",
+        actor=actor,
+        entity="adoption_target",
+        entity_id=target.id,
+        market_id=None,
+        old=_target_values(target),
+    )
+    db.session.delete(target)
+    db.session.commit()

@@ -51,14 +51,28 @@ def market_out(market: Market, stalls: int | None = None, ready: int | None = No
     return {
         "code": market.code,
         "name": market.name,
+        "admin_unit": admin_unit_out(market.admin_unit),
         "district": market.district,
         "commune": market.commune,
+        "former_province": market.former_province,
         "address": market.address,
         "status": market.status,
         "launch_date": market.launch_date,
         "created_at": market.created_at,
         "stalls": stalls,
         "stalls_ready": ready,
+    }
+
+
+def admin_unit_out(unit) -> dict | None:
+    if unit is None:
+        return None
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "full_name": unit.full_name,
+        "province": unit.province,
     }
 
 

@@ -8,7 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from market.formfields import Form, choices
-from market.markets.models import DISTRICTS, GOODS_CATEGORIES
+from market.markets.models import DISTRICTS, FORMER_PROVINCES, GOODS_CATEGORIES
 
 MARKET_STATUS_LABELS = {
     "planned": _l("Dự kiến"),
@@ -44,12 +44,21 @@ class MarketForm(Form):
         _l("Tên chợ"),
         [InputRequired(_l("Vui lòng nhập tên chợ.")), Length(max=120)],
     )
-    district = SelectField(
-        _l("Huyện / thành phố"),
-        choices=choices([("", "—")] + [(d, d) for d in DISTRICTS]),
-        validators=[InputRequired(_l("Vui lòng chọn huyện / thành phố."))],
+    # Where the market is today; the choices are the loaded units (set by the view).
+    admin_unit_id = SelectField(
+        _l("Xã / phường"),
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        validators=[Optional()],
     )
-    commune = StringField(_l("Xã / phường"), [Optional(), Length(max=80)])
+    district = SelectField(
+        _l("Huyện cũ (trước 1/7/2025)"),
+        choices=choices([("", "—")] + [(d, d) for d in DISTRICTS]),
+        validators=[Optional()],
+    )
+    commune = StringField(_l("Xã / phường cũ"), [Optional(), Length(max=80)])
+    former_province = SelectField(
+        _l("Tỉnh cũ"), choices=choices([(p, p) for p in FORMER_PROVINCES]), default="Thái Nguyên"
+    )
     address = StringField(_l("Địa chỉ"), [Optional(), Length(max=200)])
     status = SelectField(_l("Trạng thái"), choices=choices(MARKET_STATUS_LABELS.items()))
     launch_date = DateField(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.auth.models import utcnow
 from market.extensions import db
+from market.places.models import AdminUnit
 
 if TYPE_CHECKING:
     from market.merchants.models import Merchant, PayeeAccount
@@ -26,18 +27,36 @@ if TYPE_CHECKING:
 MARKET_STATUSES = ("planned", "onboarding", "live")
 STALL_STATUSES = ("active", "vacant", "closed")
 
-# Thái Nguyên's district-level units (city, towns, districts) as the province reports by them.
-DISTRICTS = (
-    "TP. Thái Nguyên",
-    "TP. Sông Công",
-    "TP. Phổ Yên",
-    "Huyện Định Hóa",
-    "Huyện Đại Từ",
-    "Huyện Phú Lương",
-    "Huyện Đồng Hỷ",
-    "Huyện Võ Nhai",
-    "Huyện Phú Bình",
-)
+# District-level units (cities, districts) of the provinces merged into today's Thái Nguyên,
+# as the province reported by them before 1 July 2025. Districts no longer exist: a market keeps
+# its former district and province as history (the 2022 plan's targets are for the old
+# province); where it is today is its commune or ward (``Market.admin_unit``).
+FORMER_DISTRICTS = {
+    "Thái Nguyên": (
+        "TP. Thái Nguyên",
+        "TP. Sông Công",
+        "TP. Phổ Yên",
+        "Huyện Định Hóa",
+        "Huyện Đại Từ",
+        "Huyện Phú Lương",
+        "Huyện Đồng Hỷ",
+        "Huyện Võ Nhai",
+        "Huyện Phú Bình",
+    ),
+    "Bắc Kạn": (
+        "TP. Bắc Kạn",
+        "Huyện Ba Bể",
+        "Huyện Bạch Thông",
+        "Huyện Chợ Đồn",
+        "Huyện Chợ Mới",
+        "Huyện Na Rì",
+        "Huyện Ngân Sơn",
+        "Huyện Pác Nặm",
+    ),
+}
+FORMER_PROVINCES = tuple(FORMER_DISTRICTS)
+DISTRICTS = tuple(d for districts in FORMER_DISTRICTS.values() for d in districts)
+DISTRICT_PROVINCE = {d: p for p, districts in FORMER_DISTRICTS.items() for d in districts}
 
 # Labels are translated where they are shown; the keys are what the database and files store.
 GOODS_CATEGORIES = {
@@ -65,8 +84,16 @@ class Market(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    district: Mapped[str] = mapped_column(String(60), index=True)
+    # Where the market is today: a commune or ward of the province (market.places).
+    admin_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_units.id", ondelete="RESTRICT"), index=True
+    )
+    # History: the former district and commune (before 1 July 2025) and former province.
+    district: Mapped[str] = mapped_column(String(60), index=True, default="")
     commune: Mapped[str] = mapped_column(String(80), default="")
+    # A server default (every market before the merger was in the old Thái Nguyên), so a
+    # statement run on the driver alone (market.database.DriverStatement) needs no value.
+    former_province: Mapped[str] = mapped_column(String(60), server_default="Thái Nguyên")
     address: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
     launch_date: Mapped[date | None] = mapped_column(Date)
@@ -78,6 +105,7 @@ class Market(db.Model):
     ecommerce_note: Mapped[str | None] = mapped_column(String(300))
 
     stalls: Mapped[list[Stall]] = relationship(back_populates="market", lazy="raise")
+    admin_unit: Mapped[AdminUnit | None] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Market {self.code}>"

@@ -10,7 +10,13 @@ from marshmallow import RAISE, Schema, fields, validate
 from market.api.pagination import PageQuerySchema
 from market.api.schemas import CODE_PATTERN, Text, UtcDateTime
 from market.markets.forms import normalize_code
-from market.markets.models import DISTRICTS, GOODS_CATEGORIES, MARKET_STATUSES, STALL_STATUSES
+from market.markets.models import (
+    DISTRICTS,
+    FORMER_PROVINCES,
+    GOODS_CATEGORIES,
+    MARKET_STATUSES,
+    STALL_STATUSES,
+)
 from market.markets.queries import QR_STATES
 from market.merchants.schemas import PayeeSchema
 
@@ -38,11 +44,28 @@ class Code(fields.String):
         return normalize_code(super()._deserialize(value, attr, data, **kwargs))
 
 
+class AdminUnitSchema(Schema):
+    code = fields.String(required=True, allow_none=True, metadata={"description": "GSO code."})
+    name = fields.String(required=True, metadata={"description": "e.g. `Phan Đình Phùng`."})
+    kind = fields.String(required=True, metadata={"description": "`xa`, `phuong` or `dac_khu`."})
+    full_name = fields.String(required=True, metadata={"description": "`Phường Phan Đình Phùng`."})
+    province = fields.String(required=True)
+
+
 class MarketSchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
-    district = fields.String(required=True)
-    commune = fields.String(required=True)
+    admin_unit = fields.Nested(
+        AdminUnitSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The commune or ward the market is in today."},
+    )
+    district = fields.String(
+        required=True, metadata={"description": "Former district (before 1 July 2025)."}
+    )
+    commune = fields.String(required=True, metadata={"description": "Former commune."})
+    former_province = fields.String(required=True)
     address = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(MARKET_STATUSES))
     launch_date = fields.Date(required=True, allow_none=True)
@@ -60,8 +83,14 @@ class MarketUpdateSchema(Schema):
         unknown = RAISE
 
     name = Text(validate=validate.Length(min=1, max=120))
-    district = fields.String(validate=validate.OneOf(DISTRICTS))
+    admin_unit = Text(
+        allow_none=True,
+        validate=validate.Length(max=120),
+        metadata={"description": "Commune or ward today: its code or name (`Phường Gia Sàng`)."},
+    )
+    district = fields.String(validate=validate.OneOf(("", *DISTRICTS)))
     commune = Text(validate=validate.Length(max=80))
+    former_province = fields.String(validate=validate.OneOf(FORMER_PROVINCES))
     address = Text(validate=validate.Length(max=200))
     status = fields.String(validate=validate.OneOf(MARKET_STATUSES))
     launch_date = fields.Date(allow_none=True)
@@ -70,7 +99,7 @@ class MarketUpdateSchema(Schema):
 class MarketCreateSchema(MarketUpdateSchema):
     code = Code(required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=120))
-    district = fields.String(required=True, validate=validate.OneOf(DISTRICTS))
+    district = fields.String(load_default="", validate=validate.OneOf(("", *DISTRICTS)))
     commune = Text(load_default="", validate=validate.Length(max=80))
     address = Text(load_default="", validate=validate.Length(max=200))
     status = fields.String(load_default="planned", validate=validate.OneOf(MARKET_STATUSES))

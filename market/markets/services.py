@@ -12,8 +12,9 @@ from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, InvalidInput
 from market.extensions import db
-from market.markets.models import Market, Stall
+from market.markets.models import DISTRICT_PROVINCE, Market, Stall
 from market.merchants.services import commit_or_conflict
+from market.places import queries as places
 
 
 def create_market(
@@ -21,12 +22,16 @@ def create_market(
     *,
     code: str,
     name: str,
-    district: str,
+    district: str = "",
     commune: str = "",
     address: str = "",
     status: str = "planned",
     launch_date: date | None = None,
+    admin_unit: int | str | None = None,
+    former_province: str | None = None,
 ) -> Market:
+    """A new market. ``admin_unit``: its commune or ward today (an id, or a code or name as
+    people write it); ``district``/``commune``: where it was before 1 July 2025."""
     if not permissions.can_create_market(actor):
         raise Forbidden(_("Chỉ cán bộ tỉnh mới được thêm chợ."))
     if db.session.scalar(select(Market.id).where(Market.code == code)) is not None:
@@ -39,6 +44,9 @@ def create_market(
         address=address,
         status=status,
         launch_date=launch_date,
+        admin_unit_id=resolve_admin_unit(admin_unit),
+        # A former district says which former province it was in.
+        former_province=DISTRICT_PROVINCE.get(district, former_province or "Thái Nguyên"),
     )
     db.session.add(market)
     db.session.flush()
@@ -54,12 +62,27 @@ def create_market(
     return market
 
 
+def resolve_admin_unit(value: int | str | None) -> int | None:
+    """The id of the commune or ward ``value`` names (an id, a code, "Phường Phan Đình Phùng"
+    or a name only one unit has); ``None``/empty: none. Anything else is a field error."""
+    if value is None or value == "":
+        return None
+    unit = places.unit_by_id(value) if isinstance(value, int) else places.unit_by_name(str(value))
+    if unit is None:
+        raise InvalidInput(
+            {"admin_unit": [_("Không có xã / phường “%(name)s” trong danh sách.", name=value)]}
+        )
+    return unit.id
+
+
 #: What the audit log keeps of a market and of a stall.
 MARKET_FIELDS = (
     "code",
     "name",
+    "admin_unit_id",
     "district",
     "commune",
+    "former_province",
     "address",
     "status",
     "launch_date",
@@ -99,8 +122,11 @@ def update_market(actor: User, market: Market, **fields) -> Market:
     if "code" in fields and fields["code"] != market.code:
         raise InvalidInput({"code": [_("Mã chợ không thay đổi được sau khi tạo.")]})
     before = _values(market, MARKET_FIELDS)
+    if "admin_unit" in fields:
+        fields["admin_unit_id"] = resolve_admin_unit(fields.pop("admin_unit"))
     for key, value in fields.items():
         setattr(market, key, value)
+    market.former_province = DISTRICT_PROVINCE.get(market.district, market.former_province)
     _audit_update(actor, "market.update", "market", market, market.id, before)
     commit_or_conflict()
     return market

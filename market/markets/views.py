@@ -28,6 +28,7 @@ from market.merchants.models import PayeeAccount
 from market.merchants.services import current_payee
 from market.pagination import MAX_PAGE
 from market.payments import coverage
+from market.places import queries as places
 from market.vietqr import bank_by_bin
 
 bp = Blueprint("markets", __name__, url_prefix="/markets")
@@ -86,15 +87,17 @@ def index():
 def new_market():
     if not permissions.can_create_market(current_user):
         abort(403)
-    form = MarketForm()
+    form = _market_form()
     if form.validate_on_submit():
         try:
             market = services.create_market(
                 current_user,
                 code=form.code.data,
                 name=form.name.data.strip(),
-                district=form.district.data,
+                admin_unit=form.admin_unit_id.data,
+                district=form.district.data or "",
                 commune=(form.commune.data or "").strip(),
+                former_province=form.former_province.data,
                 address=(form.address.data or "").strip(),
                 status=form.status.data,
                 launch_date=form.launch_date.data,
@@ -120,15 +123,17 @@ def edit_market(code: str):
     market = market_or_404(code)
     if not permissions.can_edit_market(current_user, market):
         abort(403)
-    form = MarketForm(obj=market)
+    form = _market_form(obj=market)
     form.code.data = market.code
     if form.validate_on_submit():
         services.update_market(
             current_user,
             market,
             name=form.name.data.strip(),
-            district=form.district.data,
+            admin_unit=form.admin_unit_id.data,
+            district=form.district.data or "",
             commune=(form.commune.data or "").strip(),
+            former_province=form.former_province.data,
             address=(form.address.data or "").strip(),
             status=form.status.data,
             launch_date=form.launch_date.data,
@@ -597,6 +602,12 @@ def _attach_errors(form, exc: InvalidInput) -> None:
     if exc.errors:
         return
     flash(exc.message, "error")
+
+
+def _market_form(**kwargs) -> MarketForm:
+    form = MarketForm(**kwargs)
+    form.admin_unit_id.choices = [("", "—"), *places.unit_choices()]
+    return form
 
 
 def _form_page(template: str, form, **context):

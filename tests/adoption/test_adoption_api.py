@@ -68,6 +68,7 @@ def test_province_adoption_json(client, tokens, now):
     assert data["totals"] == {
         "markets": 4,
         "qualifying": 2,
+        "not_started": 1,  # TN-C: no stalls
         "active_stalls": 6,
         "stalls_with_qr": 5,
         "stalls_with_current_sticker": 3,
@@ -86,6 +87,20 @@ def test_province_adoption_json(client, tokens, now):
         "TP. Sông Công",
         "Huyện Đại Từ",
     ]
+    # No target saved: the settings' one, missed (31/12/2025 has passed).
+    assert data["targets"] == [
+        {
+            "title": "Mục tiêu theo cấu hình (MARKET_ADOPTION_TARGET_MARKETS)",
+            "markets": 60,
+            "deadline": "2025-12-31",
+            "former_province": "",
+            "count": 2,
+            "state": "missed",
+            "reached_on": None,
+        }
+    ]
+    assert [m["stage"] for m in data["markets"] if m["code"] == "TN-C"] == ["not_started"]
+    assert "TN-C" not in [c["code"] for c in data["closest"]]
     assert data["closest"][0] == {
         "code": "TN-A",
         "name": "Chợ Alpha",

@@ -54,9 +54,10 @@ def test_province_csv(admin, now):
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="cho40-2026-03-04.csv"'
     header, *rows = _csv(response.data)
-    assert header[:3] == ["Mã chợ", "Tên chợ", "Huyện / thành phố"]
+    assert header[:5] == ["Mã chợ", "Tên chợ", "Xã / phường", "Huyện cũ", "Tỉnh cũ"]
     assert header[-1] == "Tính lúc"
-    assert [r[0] for r in rows] == ["TN-A", "TN-C", "SC-B", "DT-D", "TỔNG"]
+    # By name in Vietnamese alphabetical order: Alpha, Beta, Delta, Gamma.
+    assert [r[0] for r in rows] == ["TN-A", "SC-B", "DT-D", "TN-C", "TỔNG"]
     assert {r[-1] for r in rows} == {STAMP}  # every row says when
     a = dict(zip(header, rows[0], strict=True))
     assert (a["Sạp đang kinh doanh"], a["Sạp có QR"], a["% sạp có QR"]) == ("4", "3", "75.0")
@@ -75,7 +76,14 @@ def test_province_xlsx(admin, now):
     response = admin.get("/adoption/export.xlsx")
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheets = _sheets(response.data)
-    assert list(sheets) == ["Cho", "Thong tin", "Theo tuan"]
+    assert list(sheets) == [
+        "Cho",
+        "Thong tin",
+        "Muc tieu",
+        "Theo xa phuong",
+        "Theo huyen cu",
+        "Theo tuan",
+    ]
     header, *rows = sheets["Cho"]
     a = dict(zip(header, rows[0], strict=True))
     assert (a["Mã chợ"], a["Sạp có QR"], a["Số tiền 30 ngày (đồng)"]) == ("TN-A", 3, 515_000)
@@ -125,7 +133,7 @@ def test_cli_report_as_xlsx_file(province, runner, now, tmp_path):
     out = tmp_path / "report.xlsx"
     result = runner.invoke(args=["adoption-report", "--format", "xlsx", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "2 of 4 markets qualify (target 60)" in result.stderr
+    assert "2 of 4 markets qualify (targets: 2/60 by 2025-12-31)" in result.stderr
     info = dict(_sheets(out.read_bytes())["Thong tin"])
     assert info["Tính lúc (giờ Việt Nam)"] == datetime(2026, 3, 4, 10, 0)
 

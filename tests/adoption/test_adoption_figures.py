@@ -131,7 +131,11 @@ def test_districts_in_the_provinces_order(province):
 
 def test_closest_to_qualifying_and_what_each_lacks(province):
     closest = _report().closest
-    assert [row.code for row in closest] == ["TN-A", "TN-C"]  # 2 criteria missed, then 3
+    # TN-C has no stalls: not started, so never "close" (it used to be listed second).
+    assert [row.code for row in closest] == ["TN-A"]
+    report = _report()
+    gamma = next(row for row in report.markets if row.code == "TN-C")
+    assert (gamma.stage, report.totals.not_started) == ("not_started", 1)
     assert [(c.key, c.shortfall) for c in closest[0].lacks] == [
         ("qr_coverage", 1),
         ("ecommerce_listed", 1),

@@ -58,8 +58,9 @@ def test_province_dashboard(client, people, now):
     html = _page(client, "/adoption/", "admin")
     _keeps_to_the_csp(html)
     assert "adoption.css" in html
-    assert "Chợ đạt chuẩn Chợ 4.0: 2 / 60" in html
-    assert "đã quá hạn 63 ngày" in html  # the deadline, 31/12/2025, has passed
+    assert "Chợ đạt chuẩn Chợ 4.0: 2" in html
+    # No target saved yet: the settings' one; its deadline, 31/12/2025, has passed.
+    assert "Chưa đạt đến 31/12/2025; hiện có 2 / 60 chợ." in html
     assert "615.000 ₫" in html  # money as Vietnamese people write it
     assert "03/02/2026" in html and "04/03/2026" in html  # the window, dd/mm/yyyy
     assert "còn thiếu 1 sạp có QR" in html  # closest to qualifying: TN-A
@@ -97,7 +98,9 @@ def test_market_page_shows_criteria_series_and_the_form(client, people, now):
 
 def test_market_without_stalls_page(client, people, now):
     html = _page(client, "/adoption/markets/TN-C", "admin")
-    assert "0 / 0 sạp có QR, cần 1" in html
+    # Not "0 / 0 stalls with a QR, 1 needed, 1 missing": it has not started.
+    assert "chưa bắt đầu: chợ chưa có sạp đang kinh doanh" in html
+    assert "thiếu 1 sạp" not in html
     assert "chưa tới ngày" in html  # fees declared from tomorrow
 
 

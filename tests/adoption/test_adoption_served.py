@@ -144,6 +144,8 @@ class Site:
         report = queries.province_report(markets, self.settings, scope="province", now=now)
         assert report.max_age_seconds == 0
         report.max_age_seconds = TTL  # what the served copy states; the counts must be equal
+        targets = queries.adoption_targets(self.settings)
+        report.targets = queries.target_progress(targets, report.markets, report.today)
         with self.app.test_request_context():
             content = str(views.dashboard_content(report))
         out = {

@@ -1,0 +1,1 @@
+"""Administrative units: the communes and wards (cấp xã) markets belong to."""
