@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     make_response,
     render_template,
@@ -127,6 +128,7 @@ def listen():
             state=state,
             payments=state["payments"],
             merchant_id=current_user.merchant_id,
+            wait=int(current_app.config["LISTEN_WAIT_SECONDS"]),
         )
     )
 
@@ -156,7 +158,9 @@ def listen_changes():
     """204 when nothing arrived for the key's merchant that a phone which has seen ids up to
     ``seen`` and last asked for the payments at ``asked`` (the answer's ``asked_at``) lacks,
     else 200 (then it asks listen_payments). Loads no user and reads no table (the board
-    does, twice a second per worker)."""
+    does, twice a second per worker). With ``wait`` (seconds, up to the setting
+    ``LISTEN_WAIT_SECONDS``) it is a long poll: it answers when there is news or the time
+    is up."""
     merchant_id = board.merchant_of_key(request.headers.get(LISTEN_KEY_HEADER))
     if merchant_id is None:
         response = jsonify(error_body(403, _("Khóa nghe không hợp lệ hoặc đã hết hạn.")))
@@ -167,7 +171,13 @@ def listen_changes():
         asked = float(request.args.get("asked", "0"))
     except ValueError:
         raise InvalidInput({"asked": [_("Phải là một số.")]}) from None
-    if board.board().has_news(merchant_id, seen, asked):
+    wait = min(float(_number_argument("wait")), current_app.config["LISTEN_WAIT_SECONDS"])
+    the_board = board.board()
+    if wait > 0:
+        news = the_board.wait(current_app._get_current_object(), merchant_id, seen, asked, wait)
+    else:
+        news = the_board.has_news(merchant_id, seen, asked)
+    if news:
         return _no_store(jsonify({"news": True}))
     return _no_store(Response(status=204))
 

@@ -48,6 +48,10 @@ class ListenBoard:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        #: Long polls waiting, by merchant (market.merchants.views.listen_changes with wait).
+        self._waiting: dict[int, set[threading.Event]] = {}
+        self._waiting_lock = threading.Lock()
+        self._reader: threading.Thread | None = None
         self._latest: dict[int, int] = {}
         #: When (wall clock) a payment below a merchant's newest id was first seen.
         self._late_at: dict[int, float] = {}
@@ -74,12 +78,14 @@ class ListenBoard:
             self._seen.popleft()
         start = self._seen[0][1]
         wall = time.time()
+        changed: set[int] = set()
         while True:
             rows = queries.received_since(start)
             for payment_id, merchant_id in rows:
                 if payment_id in self._known:
                     continue
                 self._known[payment_id] = now
+                changed.add(merchant_id)
                 newest = self._latest.get(merchant_id, 0)
                 if payment_id > newest:
                     self._latest[merchant_id] = payment_id
@@ -93,6 +99,11 @@ class ListenBoard:
         self._late_at = {m: t for m, t in self._late_at.items() if t > wall - 2 * SETTLE}
         self._seen.append((now, self._top))
         self._checked = now
+        if changed and self._waiting:
+            with self._waiting_lock:
+                for merchant_id in changed & self._waiting.keys():
+                    for event in self._waiting[merchant_id]:
+                        event.set()
 
     def refresh_if_stale(self) -> None:
         now = time.monotonic()
@@ -129,6 +140,52 @@ class ListenBoard:
             return True
         return self._late_at.get(merchant_id, 0.0) >= asked_at - 1.0
 
+    def wait(self, app: Flask, merchant_id: int, seen: int, asked_at: float, timeout: float):
+        """:meth:`has_news`, waiting up to ``timeout`` seconds for it to become true (a long
+        poll: for threaded or async workers only). Woken by the worker's reader thread."""
+        event = threading.Event()
+        with self._waiting_lock:
+            self._waiting.setdefault(merchant_id, set()).add(event)
+            if self._reader is None:
+                self._reader = threading.Thread(
+                    target=self._read_while_waited, args=(app,), name="listen-board", daemon=True
+                )
+                self._reader.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not self.has_news(merchant_id, seen, asked_at):
+                left = deadline - time.monotonic()
+                if left <= 0 or not event.wait(left):
+                    return self.has_news(merchant_id, seen, asked_at)
+                event.clear()
+            return True
+        finally:
+            with self._waiting_lock:
+                events = self._waiting.get(merchant_id, set())
+                events.discard(event)
+                if not events:
+                    self._waiting.pop(merchant_id, None)
+
+    def _read_while_waited(self, app: Flask) -> None:
+        """Read new payments every REFRESH seconds while anyone waits, then stop (started
+        again by the next long poll, so only after the worker was forked)."""
+        from market.extensions import db
+
+        while True:
+            try:
+                with app.app_context():
+                    try:
+                        self.refresh_if_stale()
+                    finally:
+                        db.session.remove()
+            except Exception:
+                app.logger.exception("listening board: reading new payments failed")
+            time.sleep(REFRESH)
+            with self._waiting_lock:
+                if not self._waiting:
+                    self._reader = None
+                    return
+
 
 def board(app: Flask | None = None) -> ListenBoard:
     app = app or current_app
@@ -146,12 +203,29 @@ def listen_key(merchant_id: int) -> str:
     return _serializer().dumps(merchant_id)
 
 
+#: Keys this worker has checked: (secret, key) -> (merchant id, signed at). Checking a
+#: signature cost more than the rest of the question (bench/bench_listen.py).
+_checked_keys: dict[tuple[str, str], tuple[int, float]] = {}
+_CHECKED_MAX = 20_000
+
+
 def merchant_of_key(key: str | None, *, max_age: int = KEY_SECONDS) -> int | None:
     """The merchant a listen key was made for, or None (absent, forged, expired)."""
     if not key or len(key) > 200:
         return None
-    try:
-        merchant_id = _serializer().loads(key, max_age=max_age)
-    except BadSignature:
-        return None
-    return merchant_id if isinstance(merchant_id, int) else None
+    secret = current_app.config["SECRET_KEY"]
+    hit = _checked_keys.get((secret, key))
+    if hit is None:
+        try:
+            merchant_id, signed_at = _serializer().loads(
+                key, max_age=max_age, return_timestamp=True
+            )
+        except BadSignature:
+            return None
+        if not isinstance(merchant_id, int):
+            return None
+        if len(_checked_keys) >= _CHECKED_MAX:
+            _checked_keys.clear()
+        hit = _checked_keys[(secret, key)] = (merchant_id, signed_at.timestamp())
+    merchant_id, signed_at = hit
+    return merchant_id if time.time() - signed_at <= max_age else None

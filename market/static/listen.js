@@ -19,6 +19,8 @@
   var SWEEP_MS = 5 * 60000;
   var RETRY_MS = 3000;
   var HEARD_MAX = 300;
+  // Where the server holds the question until there is news (a long poll), ask again at once.
+  var WAIT_S = Number(root.dataset.wait) || 0;
   var SHOWN_MAX = 30;
   var storeKey = "cho40.listen." + root.dataset.merchant;
   var key = root.dataset.key;
@@ -213,6 +215,7 @@
   function check() {
     if (Date.now() - lastSweep >= SWEEP_MS) { return fetchPayments(); }
     var url = root.dataset.changesUrl + "?seen=" + state.seen + "&asked=" + state.asked;
+    if (WAIT_S > 0) { url += "&wait=" + WAIT_S; }
     return fetch(url, {
       headers: { Accept: "application/json", "X-Listen-Key": key }, cache: "no-store",
       credentials: "same-origin"
@@ -229,9 +232,13 @@
     timer = null;
     if (busy) { return; }
     busy = true;
+    var began = Date.now();
     check().then(function (result) {
       busy = false;
-      timer = setTimeout(tick, result === "login" ? SWEEP_MS : CHECK_MS);
+      // A long poll that was held comes back at once; anything quick waits as usual.
+      var held = WAIT_S > 0 && Date.now() - began >= 1000;
+      var next = result === "login" ? SWEEP_MS : (held ? 0 : CHECK_MS);
+      timer = setTimeout(tick, next);
     }, function () {
       busy = false;
       offline();

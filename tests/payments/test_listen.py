@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,30 @@ def test_the_manifest_and_its_icons(app):
             assert image.format == "PNG" and image.size == (size, size)
         with client.get(icon["src"]) as response:
             assert response.status_code == 200
+
+
+def test_a_long_poll_answers_when_the_money_arrives(app, world, merchant_client):
+    """With LISTEN_WAIT_SECONDS (threaded workers) the question waits for news."""
+    app.config["LISTEN_WAIT_SECONDS"] = 30
+    start = _listen(merchant_client, 0)
+    key, seen, asked = start["key"], start["seen"], start["asked_at"]
+    with ThreadPoolExecutor(1) as pool:
+        asking = pool.submit(
+            lambda: app.test_client().get(
+                f"/me/listen/changes?seen={seen}&asked={asked}&wait=30",
+                headers={"X-Listen-Key": key},
+            )
+        )
+        _pay(app, 1, 60_000)
+        answer = asking.result(timeout=30)
+    assert answer.status_code == 200 and answer.get_json() == {"news": True}
+
+
+def test_a_long_poll_without_news_ends_with_nothing(app, world, merchant_client):
+    app.config["LISTEN_WAIT_SECONDS"] = 1
+    start = _listen(merchant_client, 0)
+    answer = app.test_client().get(
+        f"/me/listen/changes?seen={start['seen']}&asked={start['asked_at']}&wait=25",
+        headers={"X-Listen-Key": start["key"]},
+    )
+    assert answer.status_code == 204  # after the setting's 1 s, not the 25 asked
