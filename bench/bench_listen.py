@@ -113,6 +113,10 @@ class Phase:
     errors: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     sent: int = 0
+    answers: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        self.answers[what] = self.answers.get(what, 0) + 1
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -266,25 +270,35 @@ async def _fetch(client: Client, phase: Phase, phone: Phone) -> None:
 
 
 async def _listen(client: Client, phase: Phase, phone: Phone, mechanism: str, end: float):
+    """One phone, as listen.js behaves: ask, wait CHECK_S after a quick answer, ask again at
+    once after a held long poll."""
     await asyncio.sleep(random.uniform(0, CHECK_S))
+    wait = f"&wait={WAIT_S}" if mechanism == "long" else ""
     while time.monotonic() < end:
+        began = time.monotonic()
         try:
             if mechanism == "full":
                 await _fetch(client, phase, phone)
             else:
                 status, _body = await client.request(
                     "GET",
-                    f"/me/listen/changes?seen={phone.seen}&asked={phone.asked}",
+                    f"/me/listen/changes?seen={phone.seen}&asked={phone.asked}{wait}",
                     {"X-Listen-Key": phone.key, "Accept": "application/json"},
                 )
                 phase.requests += 1
+                quick = time.monotonic() - began < 1.0
+                phase.count(f"{status} {'quick' if quick else 'held'}")
                 if status == 200:
                     await _fetch(client, phase, phone)
                 elif status != 204:
                     phase.error(f"changes {status}")
         except (TimeoutError, OSError, ValueError) as exc:
             phase.error(type(exc).__name__)
-        await asyncio.sleep(CHECK_S)
+            await asyncio.sleep(CHECK_S)
+            continue
+        held = mechanism == "long" and time.monotonic() - began >= 1.0
+        if not held:
+            await asyncio.sleep(CHECK_S)
 
 
 async def _webhooks(client: Client, phase: Phase, merchants: list[dict], rate: float, end):
@@ -347,9 +361,10 @@ async def _run_phase(args, port, phones, merchants, mechanism) -> Phase:
     ]
     await asyncio.sleep(args.warmup)
     phase.requests = 0
+    phase.answers.clear()
     await _webhooks(client, phase, merchants, args.rate, end - 3 * CHECK_S)
     await asyncio.gather(*listeners)
-    phase.elapsed = time.monotonic() - start - args.warmup
+    phase.elapsed = args.seconds
     return phase
 
 
@@ -395,7 +410,8 @@ def _report(phase: Phase, pay_unloaded: float, pay_loaded: float) -> None:
         f"max {latencies[-1] if latencies else 0:.2f} | errors "
         f"{sum(phase.errors.values())} {phase.errors or ''} | phone rps "
         f"{phase.requests / phase.elapsed:.0f} | pay p99 ms unloaded {pay_unloaded:.1f} "
-        f"loaded {pay_loaded:.1f} ratio {pay_loaded / pay_unloaded:.2f}"
+        f"loaded {pay_loaded:.1f} ratio {pay_loaded / pay_unloaded:.2f} | answers "
+        f"{dict(sorted(phase.answers.items()))}"
     )
 
 
