@@ -142,8 +142,8 @@ def _number_argument(name: str) -> int:
 
 @bp.route("/listen/payments.json")
 def listen_payments():
-    """The merchant's payments after the phone's cursor (and the recent ones again, for late
-    commits), oldest first, with the day's running totals."""
+    """The merchant's payments after the phone's cursor, oldest first, with the day's running
+    totals; the next cursor stays where a late commit cannot be stepped over."""
     after = _number_argument("after")
     asked_at, now = time.time(), utcnow()
     page = queries.merchant_payments_after(

@@ -34,6 +34,24 @@
   var timer = null;
   var busy = false;
   var lastSweep = 0;
+  var inflight = null;  // the AbortController of the request on its way
+  var again = false;
+
+  // A request that never comes back (a dead connection after a network change) is given up
+  // after ``seconds``; "online" and "screen on" give it up at once and ask again.
+  function ask(url, options, seconds) {
+    var controller = window.AbortController ? new AbortController() : null;
+    inflight = controller;
+    if (controller) { options.signal = controller.signal; }
+    var limit = setTimeout(function () { if (controller) { controller.abort(); } }, seconds * 1000);
+    return fetch(url, options).then(function (r) {
+      clearTimeout(limit);
+      return r;
+    }, function (error) {
+      clearTimeout(limit);
+      throw error;
+    });
+  }
 
   function ids(text) {
     return (text || "").split(",").filter(Boolean).map(Number);
@@ -195,10 +213,10 @@
   function fetchPayments() {
     lastSweep = Date.now();
     var url = root.dataset.paymentsUrl + "?after=" + state.cursor;
-    return fetch(url, {
+    return ask(url, {
       headers: { Accept: "application/json" }, cache: "no-store",
       credentials: "same-origin", redirect: "manual"
-    }).then(function (r) {
+    }, 30).then(function (r) {
       if (r.type === "opaqueredirect" || r.status === 401 || r.status === 403) {
         setStatus("offline", root.dataset.textLogin);
         return "login";
@@ -216,10 +234,10 @@
     if (Date.now() - lastSweep >= SWEEP_MS) { return fetchPayments(); }
     var url = root.dataset.changesUrl + "?seen=" + state.seen + "&asked=" + state.asked;
     if (WAIT_S > 0) { url += "&wait=" + WAIT_S; }
-    return fetch(url, {
+    return ask(url, {
       headers: { Accept: "application/json", "X-Listen-Key": key }, cache: "no-store",
       credentials: "same-origin"
-    }).then(function (r) {
+    }, WAIT_S + 15).then(function (r) {
       if (r.status === 204) { listening(); return "ok"; }
       if (r.status === 200 || r.status === 403) { return fetchPayments(); }
       throw new Error("HTTP " + r.status);
@@ -241,18 +259,29 @@
       timer = setTimeout(tick, next);
     }, function () {
       busy = false;
-      offline();
-      timer = setTimeout(tick, RETRY_MS);
+      if (!again) { offline(); }  // given up on purpose: not a network failure
+      timer = setTimeout(tick, again ? 0 : RETRY_MS);
+      again = false;
     });
   }
 
-  window.addEventListener("online", tick);
+  // Back online or screen on: ask now, giving up a request that may hang on a dead link.
+  function askNow() {
+    if (busy && inflight) {
+      again = true;
+      inflight.abort();
+    } else {
+      tick();
+    }
+  }
+
+  window.addEventListener("online", askNow);
   window.addEventListener("offline", offline);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { keepAwake(); tick(); }
+    if (document.visibilityState === "visible") { keepAwake(); askNow(); }
   });
   // Back from the browser's page cache (bfcache): timers may have been frozen.
-  window.addEventListener("pageshow", function (event) { if (event.persisted) { tick(); } });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { askNow(); } });
 
   if ("serviceWorker" in navigator && root.dataset.workerUrl) {
     navigator.serviceWorker.register(root.dataset.workerUrl, { scope: root.dataset.scope })
