@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from market.vietqr import parse_payload
+from tests.browser.test_browser_a11y import BLOCKING, _describe
 from tests.browser.test_browser_payments import (
     FAKE_SPEECH,
     _decode_img,
@@ -117,3 +119,19 @@ def test_listening_screen_installs_its_service_worker_and_opens_offline(new_page
     expect(page.locator("#listen-status")).to_have_class(re.compile("offline"))
     page.context.set_offline(False)
     expect(page.locator("#listen-status")).to_have_class(re.compile("live"))
+
+
+def test_listening_screen_passes_axe_on_a_phone(new_page):
+    # axe-core is injected as a script: only this context bypasses the CSP (the tests above
+    # run under it and check it).
+    page = new_page("phone", user="tieuthuong", bypass_csp=True)
+    page.goto("/me/listen")
+    expect(page.locator("#sound-on")).to_be_visible()
+    violations = Axe().run(page).response["violations"]
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, _describe(violations)
+    # Tap targets: the sound button, and every link or button on the page, at least 44 px.
+    for target in page.locator("main a, main button, main summary").all():
+        if target.is_visible():
+            box = target.bounding_box()
+            assert box["height"] >= 44, (target.inner_text(), box)
