@@ -126,9 +126,12 @@
   function keepAwake() {
     if (!soundOn || !navigator.wakeLock || document.visibilityState !== "visible") { return; }
     if (wakeLock && !wakeLock.released) { return; }
+    var shown = document.getElementById("awake");
     navigator.wakeLock.request("screen").then(function (lock) {
       wakeLock = lock;
-      root.dataset.awake = "1";
+      shown.hidden = false;
+      // The browser lets go when the page is hidden; visibilitychange asks again.
+      lock.addEventListener("release", function () { shown.hidden = true; });
     }).catch(function () { /* battery saver or not allowed: the screen may sleep */ });
   }
 

@@ -64,6 +64,13 @@ def test_listening_phone_announces_each_payment_once_across_a_network_drop(
     expect(sound).to_be_hidden()
     status = page.locator("#listen-status")
     expect(status).to_have_class(re.compile("live"))
+    # Kept awake where this browser grants a screen wake lock at all.
+    granted = page.evaluate(
+        "navigator.wakeLock ? navigator.wakeLock.request('screen')"
+        ".then(l => l.release().then(() => true), () => false) : false"
+    )
+    if granted:
+        expect(page.locator("#awake")).to_be_visible()
     shots(page, "listening")
 
     _notify(live_server, secret, 930001, account=account, amount=12_000, content="mua rau")
