@@ -175,6 +175,11 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "INTEGRATION_CACHE_SECONDS": _seconds(
             "MARKET_INTEGRATION_CACHE_SECONDS", os.environ.get("MARKET_INTEGRATION_CACHE_SECONDS")
         ),
+        # How long the listening screen's question may wait for news (a long poll): 0 on
+        # sync workers (a waiting request would hold a whole worker); docs/deploy.md.
+        "LISTEN_WAIT_SECONDS": _seconds(
+            "MARKET_LISTEN_WAIT_SECONDS", os.environ.get("MARKET_LISTEN_WAIT_SECONDS"), 0.0
+        ),
         # The providers' transactions APIs (flask payments-sync); staging and tests point
         # them at another server.
         "SEPAY_API_URL": os.environ.get("MARKET_SEPAY_API_URL", "https://userapi.sepay.vn/v2"),

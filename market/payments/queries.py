@@ -479,3 +479,237 @@ def review_markets(user) -> list[Market]:
     if user.role != "admin":
         query = query.where(Market.id.in_(list(user.market_ids) or [-1]))
     return list(db.session.scalars(query))
+
+
+# --- the merchant's listening screen -----------------------------------------------------------
+
+#: The most payments one answer of the listening screen carries (a phone back from a long
+#: sleep asks again for the rest).
+LISTEN_PAGE = 50
+#: How far back (bank time) a payment is still news on the screen; also bounds the query to
+#: the stalls' (stall, time) index.
+LISTEN_DAYS = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class HeardPayment:
+    """A matched payment as the listening screen shows and says it."""
+
+    id: int
+    stall_code: str
+    market_code: str
+    amount: int
+    payer_name: str
+    transaction_at: datetime
+    received_at: datetime
+    order_reference: str | None
+    day_total: int
+
+    @property
+    def kind(self) -> str:
+        return "order" if self.order_reference else "sticker"
+
+
+@dataclass(frozen=True, slots=True)
+class HeardPage:
+    payments: list[HeardPayment]
+    #: Every payment of the merchant with an id up to here was in this or an earlier answer:
+    #: the screen asks from here next (its payments above it come again; it skips them).
+    cursor: int
+    #: The newest id this answer accounts for (the screen has seen the merchant's payments
+    #: up to here, as far as they were committed).
+    seen: int
+    more: bool
+    today_total: int
+    today_count: int
+
+
+def _merchant_received(merchant_id: int):
+    """The conditions of "money a stall of this merchant received"."""
+    return (
+        Stall.merchant_id == merchant_id,
+        PaymentNotification.stall_id == Stall.id,
+        PaymentNotification.match_status == "matched",
+        PaymentNotification.direction == "in",
+    )
+
+
+def latest_payment_id() -> int:
+    return int(db.session.scalar(select(func.coalesce(func.max(PaymentNotification.id), 0))))
+
+
+def _day_running_totals(merchant_id: int, day: date, upto: int) -> tuple[dict[int, int], int]:
+    """({payment id: the day's total up to and including it}, count) for ``day``
+    (Vietnam time), payments with ids up to ``upto``; a merchant's day is a few hundred
+    payments at most."""
+    start, end = local_day_bounds(day)
+    rows = db.session.execute(
+        select(PaymentNotification.id, PaymentNotification.amount)
+        .join(Stall, Stall.id == PaymentNotification.stall_id)
+        .where(
+            *_merchant_received(merchant_id),
+            PaymentNotification.transaction_at >= start,
+            PaymentNotification.transaction_at < end,
+            PaymentNotification.id <= upto,
+        )
+        .order_by(PaymentNotification.id)
+    ).all()
+    totals, running = {}, 0
+    for payment_id, amount in rows:
+        running += amount
+        totals[payment_id] = running
+    return totals, len(rows)
+
+
+def merchant_payments_after(
+    merchant_id: int, after: int, *, now: datetime, settled: int, limit: int = LISTEN_PAGE
+) -> HeardPage:
+    """A merchant's matched payments (every stall of theirs, sticker and collect order
+    alike) with an id above ``after``, oldest first, at most ``limit``; each with its day's
+    running total, and today's total.
+
+    ``settled`` is an id below which nothing can still be committed (market.payments.board:
+    the newest id seen some time ago). The next cursor stays at or below it, so an insert
+    that commits after one with a higher id (PostgreSQL hands ids out before commit) is in a
+    later answer instead of stepped over."""
+    limit = max(1, min(int(limit), LISTEN_PAGE))
+    # Read first: what commits after this is for the next answer.
+    top = latest_payment_id()
+    after = max(0, min(int(after), top))
+    rows = db.session.execute(
+        select(
+            PaymentNotification.id,
+            Stall.code,
+            Market.code,
+            PaymentNotification.amount,
+            PaymentNotification.payer_name,
+            PaymentNotification.transaction_at,
+            PaymentNotification.received_at,
+            CollectOrder.reference,
+        )
+        .join(Stall, Stall.id == PaymentNotification.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        .where(
+            *_merchant_received(merchant_id),
+            PaymentNotification.transaction_at >= now - LISTEN_DAYS,
+            PaymentNotification.id > after,
+            PaymentNotification.id <= top,
+        )
+        .order_by(PaymentNotification.id)
+        .limit(limit)
+    ).all()
+    more = len(rows) == limit and rows[-1][0] < top
+    # A full page moves on past its last row whatever ``settled`` says, or a burst of more
+    # than a page would be asked for again and again.
+    seen = rows[-1][0] if more else top
+    cursor = seen if more else min(top, max(settled, after))
+    today = today_in_vietnam(now)
+    totals: dict[date, dict[int, int]] = {}
+    today_totals, today_count = _day_running_totals(merchant_id, today, top)
+    totals[today] = today_totals
+    payments = []
+    for payment_id, stall, market, amount, payer, at, received, reference in rows:
+        day = to_local(at).date()
+        if day not in totals:
+            totals[day] = _day_running_totals(merchant_id, day, top)[0]
+        payments.append(
+            HeardPayment(
+                id=payment_id,
+                stall_code=stall,
+                market_code=market,
+                amount=int(amount),
+                payer_name=payer or "",
+                transaction_at=at,
+                received_at=received,
+                order_reference=reference,
+                day_total=totals[day].get(payment_id, 0),
+            )
+        )
+    return HeardPage(
+        payments=payments,
+        cursor=max(cursor, after),
+        seen=seen,
+        more=more,
+        today_total=max(today_totals.values(), default=0),
+        today_count=today_count,
+    )
+
+
+def merchant_payments_today(
+    merchant_id: int, *, now: datetime, settled: int, limit: int = 20
+) -> HeardPage:
+    """Today's last ``limit`` payments of the merchant, newest first (what the screen shows on
+    opening: already there, so never announced), and the cursor to listen from (at most
+    ``settled``, as in :func:`merchant_payments_after`)."""
+    top = latest_payment_id()
+    today = today_in_vietnam(now)
+    start, end = local_day_bounds(today)
+    rows = db.session.execute(
+        select(
+            PaymentNotification.id,
+            Stall.code,
+            Market.code,
+            PaymentNotification.amount,
+            PaymentNotification.payer_name,
+            PaymentNotification.transaction_at,
+            PaymentNotification.received_at,
+            CollectOrder.reference,
+        )
+        .join(Stall, Stall.id == PaymentNotification.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        .where(
+            *_merchant_received(merchant_id),
+            PaymentNotification.transaction_at >= start,
+            PaymentNotification.transaction_at < end,
+            PaymentNotification.id <= top,
+        )
+        .order_by(PaymentNotification.id.desc())
+        .limit(limit)
+    ).all()
+    totals, count = _day_running_totals(merchant_id, today, top)
+    payments = [
+        HeardPayment(
+            id=payment_id,
+            stall_code=stall,
+            market_code=market,
+            amount=int(amount),
+            payer_name=payer or "",
+            transaction_at=at,
+            received_at=received,
+            order_reference=reference,
+            day_total=totals.get(payment_id, 0),
+        )
+        for payment_id, stall, market, amount, payer, at, received, reference in rows
+    ]
+    return HeardPage(
+        payments=payments,
+        cursor=min(top, settled),
+        seen=top,
+        more=False,
+        today_total=max(totals.values(), default=0),
+        today_count=count,
+    )
+
+
+RECEIVED_BATCH = 5000
+
+
+def received_since(after: int, limit: int = RECEIVED_BATCH) -> list[tuple[int, int]]:
+    """(payment id, merchant id) of matched payments with an id above ``after``, by id: what
+    the listening board (market.payments.board) reads twice a second."""
+    return [
+        (payment_id, merchant_id)
+        for payment_id, merchant_id in db.session.execute(
+            select(PaymentNotification.id, Stall.merchant_id)
+            .join(Stall, Stall.id == PaymentNotification.stall_id)
+            .where(
+                PaymentNotification.id > after,
+                PaymentNotification.match_status == "matched",
+                Stall.merchant_id.is_not(None),
+            )
+            .order_by(PaymentNotification.id)
+            .limit(limit)
+        )
+    ]
