@@ -31,7 +31,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import any_, bindparam, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import Executable
@@ -184,3 +186,95 @@ class DriverStatement:
 def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
     """``statement`` compiled for ``dialect`` (each engine has its own), once."""
     return DriverStatement(statement, dialect)
+
+
+def insert_rows(session: Any, table: Any, rows: list[dict[str, Any]], *, ids: bool = False):
+    """Insert ``rows`` (dicts of column values, all with the same keys) into ``table`` in the
+    session's transaction; with ``ids``, return the new rows' ids in the order of ``rows``.
+
+    The bulk import's writes (tens of thousands of rows in one request). ``Connection.execute``
+    with a list of rows is an ``executemany``: psycopg sends it row by row in a pipeline, a
+    Python round of dumping and parsing per row, and the ids then have to be read back with
+    a second query whose ``IN (…)`` list psycopg parses again in Python. Here, on PostgreSQL,
+    the ids are taken from the table's sequence in one query and the rows go in by one
+    ``COPY … FROM STDIN``; on SQLite the ``executemany`` runs in C, and the ids are the
+    last ``n`` rowids: SQLite gives a new row the largest rowid plus one, and a transaction
+    that writes holds the only write lock until it ends, so a batch's rowids are consecutive.
+
+    What it gives up: no ORM events or objects (the session does not know these rows), no
+    statement events, and a column's Python-side default is worked out once per call, not
+    per row (the same ``created_at`` for the whole batch). Driver errors are re-raised as
+    SQLAlchemy's (``IntegrityError`` for a broken constraint), as ``execute`` would."""
+    if not rows:
+        return [] if ids else None
+    if session.autoflush:
+        session.flush()  # what the session holds goes first, as execute() would do
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    defaults = {}
+    for column in table.columns:
+        if column.key in keys or column.primary_key or column.default is None:
+            continue
+        default = column.default
+        if default.is_scalar:
+            defaults[column.key] = default.arg
+        elif default.is_callable:
+            defaults[column.key] = default.arg(None)
+    if dialect.name != "postgresql":
+        values = [{**defaults, **row} for row in rows] if defaults else rows
+        connection.execute(table.insert(), values)
+        if not ids:
+            return None
+        last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
+    new_ids = None
+    names = [*defaults, *keys]
+    if ids:
+        new_ids = list(
+            connection.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) "
+                "FROM generate_series(1, %(n)s)",
+                {"table": table.name, "n": len(rows)},
+            ).scalars()
+        )
+        names = ["id", *names]
+    # The column types' bind processors (JSON, booleans), as execute() would apply them.
+    converters = []
+    for position, name in enumerate(names):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            converters.append((position, processor))
+    preparer = dialect.identifier_preparer
+    sql = "COPY {} ({}) FROM STDIN".format(
+        preparer.format_table(table), ", ".join(preparer.quote(n) for n in names)
+    )
+    fixed = list(defaults.values())
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for index, row in enumerate(rows):
+                values = [*fixed, *(row[key] for key in keys)]
+                if new_ids is not None:
+                    values.insert(0, new_ids[index])
+                for position, processor in converters:
+                    if values[position] is not None:
+                        values[position] = processor(values[position])
+                copy.write_row(values)
+    except dialect.loaded_dbapi.Error as exc:
+        integrity = isinstance(exc, dialect.loaded_dbapi.IntegrityError)
+        wrapped = sa_exc.IntegrityError if integrity else sa_exc.DBAPIError
+        raise wrapped(sql, None, exc) from exc
+    return new_ids
+
+
+def one_of(session: Any, column: Any, values: list[Any]) -> Any:
+    """``column IN (values)`` for the bulk import's long lists (thousands of values).
+
+    An ``IN`` list is a placeholder per value, and psycopg turns each statement's
+    placeholders into PostgreSQL's with a regular expression, in Python, again for every
+    statement too long for its cache: a few milliseconds per 2,000 values, per query. On
+    PostgreSQL this is ``column = ANY(array)`` with one array parameter instead."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
