@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pypdfium2
@@ -203,6 +204,66 @@ def test_an_import_issues_codes_and_prints_welcome_slips_with_a_readable_qr(worl
     # The code works: the merchant activates with it.
     auth.logout()
     assert _activate(client, "0911222333", code).status_code == 302
+
+
+def _slip_codes(pdf_bytes: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    try:
+        texts = [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+    return [re.search(r"\b(\d{4}) (\d{4})\b", text).group(0).replace(" ", "") for text in texts]
+
+
+def test_a_large_import_shows_no_codes_and_prints_its_slips_in_parts(
+    world, client, auth, monkeypatch
+):
+    """Past CODES_SHOWN codes the page holds none of them, only their secret; the slips
+    come SLIPS_PER_PDF at a time, only for their issuer, and a code used since is not
+    printed again."""
+    from market.auth import views as auth_views
+
+    monkeypatch.setattr(auth_views, "CODES_SHOWN", 2)
+    monkeypatch.setattr(auth_views, "SLIPS_PER_PDF", 2)
+    header = IMPORT.splitlines()[0]
+    rows = [
+        f"A-6{i},Khu A,rau-cu,active,Đinh Thị Lan {chr(65 + i)},091122240{i},,có,970436,"
+        f"00110099988{i},,DINH THI LAN"
+        for i in range(5)
+    ]
+    auth.login("manager")
+    upload = client.post(
+        "/markets/TN-A/import",
+        data={"file": (io.BytesIO("\n".join([header, *rows]).encode()), "moi.csv")},
+        content_type="multipart/form-data",
+    )
+    batch_id = upload.get_data(as_text=True).split("/import/")[1].split("/apply")[0]
+    page = client.post(f"/markets/TN-A/import/{batch_id}/apply").get_data(as_text=True)
+    assert "activation-code" not in page and "quá nhiều để hiện" in page
+    assert [p.split('"')[0] for p in page.split('name="part" value="')[1:]] == ["1", "2", "3"]
+    batch = {
+        "issued_at": page.split('name="issued_at" value="')[1].split('"')[0],
+        "secret": page.split('name="secret" value="')[1].split('"')[0],
+    }
+    parts = [client.post("/welcome-slips.pdf", data={**batch, "part": n}) for n in "123"]
+    assert [p.status_code for p in parts] == [200, 200, 200]
+    codes = [_slip_codes(p.data) for p in parts]
+    assert [len(c) for c in codes] == [2, 2, 1]
+    assert len({code for part in codes for code in part}) == 5
+    assert client.post("/welcome-slips.pdf", data={**batch, "part": "4"}).status_code == 400
+    # Another manager of the market cannot print them with the secret.
+    auth.logout()
+    auth.login("manager2")
+    assert client.post("/welcome-slips.pdf", data={**batch, "part": "1"}).status_code == 400
+    auth.logout()
+    # The first slip's merchant ("Đinh Thị Lan A") activates: that code is not printed again.
+    assert _activate(client, "0911222400", codes[0][0]).status_code == 302
+    client.post("/logout")
+    auth.login("manager")
+    again = [
+        _slip_codes(client.post("/welcome-slips.pdf", data={**batch, "part": n}).data) for n in "12"
+    ]
+    assert again == [codes[0][1:] + codes[1][:1], codes[1][1:] + codes[2]]
 
 
 # --- sessions ------------------------------------------------------------------------------
