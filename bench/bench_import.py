@@ -152,12 +152,13 @@ def child(url: str, path: str, fmt: str, traced: bool) -> None:
             if traced:
                 tracemalloc.reset_peak()
                 traced_before = tracemalloc.get_traced_memory()[0]
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             if step == "upload":
                 done = importing.upload(manager, market, f"bench.{fmt}", content)
             else:
                 done = importing.apply_upload(manager, market, batch_id)
             result[f"{step}_s"] = time.perf_counter() - start
+            result[f"{step}_cpu_s"] = time.process_time() - cpu_start
             result[f"{step}_rss_mib"] = (_status_kib("VmHWM") - rss_before) / 1024
             if traced:
                 peak = tracemalloc.get_traced_memory()[1]
@@ -230,7 +231,8 @@ def main() -> None:
                             "load": os.getloadavg()[0],
                         }
                         for step in STEPS:
-                            row[f"{step}_s"] = statistics.median(r[f"{step}_s"] for r in runs)
+                            for key in (f"{step}_s", f"{step}_cpu_s"):
+                                row[key] = statistics.median(r[key] for r in runs)
                             row[f"{step}_rss"] = max(r[f"{step}_rss_mib"] for r in runs)
                         if args.traced:
                             traced = measure(fresh_url(), path, fmt, traced=True)
@@ -239,8 +241,9 @@ def main() -> None:
                         results.append(row)
                         print(
                             f"{kind:10} {fmt:4} {size:>6,} rows ({row['kib']:,.0f} KiB): "
-                            f"upload (dry run) {row['upload_s']:.2f} s, apply "
-                            f"{row['apply_s']:.2f} s; the import's peak RSS growth "
+                            f"upload (dry run) {row['upload_s']:.2f} s (CPU "
+                            f"{row['upload_cpu_s']:.2f}), apply {row['apply_s']:.2f} s (CPU "
+                            f"{row['apply_cpu_s']:.2f}); the import's peak RSS growth "
                             f"+{row['upload_rss']:.1f} / +{row['apply_rss']:.1f} MiB"
                             + (
                                 f", traced peak {row['upload_traced']:.1f} / "
