@@ -112,6 +112,32 @@ def _reset_peak() -> int:
     return _status_kib("VmRSS")
 
 
+def _backends(db) -> list[int]:
+    """The process ids of the PostgreSQL server's processes serving this database (none for
+    SQLite, which runs in the bench's own process): their CPU time is the import's too."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    from sqlalchemy import text
+
+    return list(
+        db.session.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+    )
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of these processes so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def child(url: str, path: str, fmt: str, traced: bool) -> None:
     from flask_migrate import upgrade
 
@@ -152,6 +178,8 @@ def child(url: str, path: str, fmt: str, traced: bool) -> None:
             if traced:
                 tracemalloc.reset_peak()
                 traced_before = tracemalloc.get_traced_memory()[0]
+            backends = _backends(db)
+            server_before = _cpu_seconds(backends)
             start, cpu_start = time.perf_counter(), time.process_time()
             if step == "upload":
                 done = importing.upload(manager, market, f"bench.{fmt}", content)
@@ -159,6 +187,7 @@ def child(url: str, path: str, fmt: str, traced: bool) -> None:
                 done = importing.apply_upload(manager, market, batch_id)
             result[f"{step}_s"] = time.perf_counter() - start
             result[f"{step}_cpu_s"] = time.process_time() - cpu_start
+            result[f"{step}_server_cpu_s"] = _cpu_seconds(backends) - server_before
             result[f"{step}_rss_mib"] = (_status_kib("VmHWM") - rss_before) / 1024
             if traced:
                 peak = tracemalloc.get_traced_memory()[1]
@@ -180,6 +209,12 @@ def measure(url: str, path: Path, fmt: str, *, traced: bool = False) -> dict:
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cpu(row: dict, step: str) -> str:
+    """CPU seconds of a step: the app's, plus PostgreSQL's (its server processes)."""
+    app, server = row[f"{step}_cpu_s"], row[f"{step}_server_cpu_s"]
+    return f"{app:.2f} + server {server:.2f}" if row["db"] == "postgresql" else f"{app:.2f}"
 
 
 def main() -> None:
@@ -231,7 +266,7 @@ def main() -> None:
                             "load": os.getloadavg()[0],
                         }
                         for step in STEPS:
-                            for key in (f"{step}_s", f"{step}_cpu_s"):
+                            for key in (f"{step}_s", f"{step}_cpu_s", f"{step}_server_cpu_s"):
                                 row[key] = statistics.median(r[key] for r in runs)
                             row[f"{step}_rss"] = max(r[f"{step}_rss_mib"] for r in runs)
                         if args.traced:
@@ -241,9 +276,9 @@ def main() -> None:
                         results.append(row)
                         print(
                             f"{kind:10} {fmt:4} {size:>6,} rows ({row['kib']:,.0f} KiB): "
-                            f"upload (dry run) {row['upload_s']:.2f} s (CPU "
-                            f"{row['upload_cpu_s']:.2f}), apply {row['apply_s']:.2f} s (CPU "
-                            f"{row['apply_cpu_s']:.2f}); the import's peak RSS growth "
+                            f"upload (dry run) {row['upload_s']:.2f} s (CPU {_cpu(row, 'upload')}), "
+                            f"apply {row['apply_s']:.2f} s (CPU {_cpu(row, 'apply')}); "
+                            "the import's peak RSS growth "
                             f"+{row['upload_rss']:.1f} / +{row['apply_rss']:.1f} MiB"
                             + (
                                 f", traced peak {row['upload_traced']:.1f} / "
