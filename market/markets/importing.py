@@ -1029,9 +1029,11 @@ def _stage_plans(staged: _Staged, plans: list[RowPlan], report: ImportReport) ->
     """Stage a chunk of rows: merchants, stalls (with their merchant), then payees.
 
     What is already there is read per chunk, one query per kind, and changed through the ORM
-    and the merchants' services. New rows and their audit entries go in as one executemany
-    per kind and chunk: 20,000 rows through the ORM's unit of work cost ~35 s, past a
-    worker's timeout (bench/bench_import.py). What this gives up: new merchants and the
+    and the merchants' services. New rows and their audit entries go in as one bulk insert
+    per kind and chunk (``market.database.insert_rows``: COPY on PostgreSQL, with their ids
+    known without reading them back): 20,000 rows through the ORM's unit of work cost ~35 s,
+    and through SQLAlchemy's executemany 12 s on PostgreSQL, past a worker's timeout
+    (bench/bench_import.py). What this gives up: new merchants and the
     assignment of stalls are written here, not by ``stage_merchant``/``stage_assignment``,
     so their rules (``consent_at``, the ``stall.assign`` audit entry) are repeated below;
     payees still go through ``stage_payees``.
