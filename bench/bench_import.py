@@ -20,14 +20,21 @@ timed), gives the peak of what the import itself allocated. The table shows medi
 figure. PostgreSQL is the suite's throwaway server (tests/pgserver.py, fsync off).
 Target (issue 17): 20,000 rows checked and applied in <= 10 s, memory flat in the row count.
 
-One run (``--rounds 1 --format csv``, load 4-8), with the import in chunks of 2,000 rows:
-the check (upload, a dry run) SQLite 0.23 / 1.02 s for 2,000 / 10,000 rows, PostgreSQL
-1.91 s for 2,000; its tracemalloc peak 7.5 / 10.7 MiB (x1.43 for 5x the rows; 7.6 / 18.8
-before the chunks). The apply misses the target: issuing the file's merchants their
-activation codes (``issue_activation_codes``, a login at a time) costs 6.4 s for 2,000 rows
-and 75 s for 10,000 on SQLite, 84 s for 2,000 on PostgreSQL, and its memory grows with the
-rows (traced 7.3 / 31.5 MiB). The first measured call also pays one-time costs (statements
-compiled, translations loaded): compare sizes within a step.
+Times are wall seconds and CPU seconds: the bench process's (``time.process_time``) and, on
+PostgreSQL, its server processes' (``/proc/<pid>/stat`` of the database's backends). On this
+2-core machine shared with other work, wall time mostly says how loaded it is; CPU seconds
+compare across runs. The first measured call also pays one-time costs (statements compiled,
+translations loaded): compare sizes within a step. ``bench/profile_import.py`` shows where
+the time goes.
+
+Three runs (``--sizes 2000 20000 --rounds 1 --format csv --no-traced``) alternating with the
+code before the bulk writes, medians, load 10-23; 20,000 rows, before -> after:
+apply (check included) PostgreSQL 49.7 -> 15.4 s wall, CPU 7.87 + server 4.23 -> 2.42 + 2.38;
+SQLite 29.5 -> 10.4 s wall, CPU 4.86 -> 2.54. Dry run: PostgreSQL 16.5 -> 9.8 s (CPU 3.67 +
+2.07 -> 1.41 + 1.32), SQLite 14.0 -> 6.3 s (CPU 2.13 -> 1.44). Apply RSS growth 40.5 -> 3.4
+MiB (PostgreSQL), 43.3 -> 5.5 MiB (SQLite); 0.9 / 2.6 MiB at 2,000 rows. On an idle machine
+the code before took 12.1 s on PostgreSQL, about its CPU seconds: the 4.8 after should take
+about 5 s there (not measured: the machine was not idle).
 """
 
 from __future__ import annotations
