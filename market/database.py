@@ -214,6 +214,8 @@ def insert_rows(session: Any, table: Any, rows: list[dict[str, Any]], *, ids: bo
         session.flush()  # what the session holds goes first, as execute() would do
     connection = session.connection()
     dialect = connection.dialect
+    if (dialect.name, dialect.driver) not in _BULK_DRIVERS:
+        return _insert_rows_portably(connection, table, rows, ids=ids)
     postgresql = dialect.name == "postgresql"
     keys = list(rows[0])
     defaults = {}
@@ -293,6 +295,20 @@ def insert_rows(session: Any, table: Any, rows: list[dict[str, Any]], *, ids: bo
         integrity = isinstance(exc, dialect.loaded_dbapi.IntegrityError)
         wrapped = sa_exc.IntegrityError if integrity else sa_exc.DBAPIError
         raise wrapped(sql, None, exc) from exc
+
+
+#: The drivers ``insert_rows`` talks to directly: psycopg 3 (``COPY``) and sqlite3.
+_BULK_DRIVERS = {("postgresql", "psycopg"), ("sqlite", "pysqlite")}
+
+
+def _insert_rows_portably(connection: Any, table: Any, rows: list[dict[str, Any]], *, ids: bool):
+    """``insert_rows`` through SQLAlchemy alone, for another driver (a ``DATABASE_URL`` that
+    names psycopg2, say): slower, the same result."""
+    if not ids:
+        connection.execute(table.insert(), rows)
+        return None
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return list(connection.execute(statement, rows).scalars())
 
 
 def one_of(session: Any, column: Any, values: list[Any]) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from market import database
 from market.audit.models import AuditLog
 from market.database import insert_rows, one_of
 from market.extensions import db
@@ -93,3 +94,17 @@ def test_one_of_finds_the_same_rows_as_in(app):
     assert (
         db.session.scalars(select(Merchant).where(one_of(db.session, Merchant.id, []))).all() == []
     )
+
+
+def test_another_driver_gets_the_same_rows_and_ids_through_sqlalchemy(app, monkeypatch):
+    monkeypatch.setattr(database, "_BULK_DRIVERS", set())
+    rows = _merchants(300)
+    ids = insert_rows(db.session, Merchant.__table__, rows, ids=True)
+    insert_rows(db.session, AuditLog.__table__, [
+        {"action": "x", "actor_id": None, "entity": "stall", "entity_id": 1, "market_id": None,
+         "old": None, "new": {"n": 1}}
+    ])  # fmt: skip
+    db.session.commit()
+    phones = dict(db.session.execute(select(Merchant.id, Merchant.phone)).all())
+    assert [phones[i] for i in ids] == [row["phone"] for row in rows]
+    assert db.session.scalar(select(AuditLog.new).where(AuditLog.action == "x")) == {"n": 1}
