@@ -20,14 +20,23 @@ timed), gives the peak of what the import itself allocated. The table shows medi
 figure. PostgreSQL is the suite's throwaway server (tests/pgserver.py, fsync off).
 Target (issue 17): 20,000 rows checked and applied in <= 10 s, memory flat in the row count.
 
-One run (``--rounds 1 --format csv``, load 4-8), with the import in chunks of 2,000 rows:
-the check (upload, a dry run) SQLite 0.23 / 1.02 s for 2,000 / 10,000 rows, PostgreSQL
-1.91 s for 2,000; its tracemalloc peak 7.5 / 10.7 MiB (x1.43 for 5x the rows; 7.6 / 18.8
-before the chunks). The apply misses the target: issuing the file's merchants their
-activation codes (``issue_activation_codes``, a login at a time) costs 6.4 s for 2,000 rows
-and 75 s for 10,000 on SQLite, 84 s for 2,000 on PostgreSQL, and its memory grows with the
-rows (traced 7.3 / 31.5 MiB). The first measured call also pays one-time costs (statements
-compiled, translations loaded): compare sizes within a step.
+Times are wall seconds and CPU seconds: the bench process's (``time.process_time``) and, on
+PostgreSQL, its server processes' (``/proc/<pid>/stat`` of the database's backends). On this
+2-core machine shared with other work, wall time mostly says how loaded it is; CPU seconds
+compare across runs. The first measured call also pays one-time costs (statements compiled,
+translations loaded): compare sizes within a step. ``bench/profile_import.py`` shows where
+the time goes.
+
+Three runs (``--sizes 2000 20000 --rounds 1 --format csv --no-traced``) alternating with the
+code before the bulk writes, medians, load 10-23; 20,000 rows, before -> after:
+apply (check included) PostgreSQL 49.7 -> 15.4 s wall, CPU 7.87 + server 4.23 -> 2.42 + 2.38;
+SQLite 29.5 -> 10.4 s wall, CPU 4.86 -> 2.54. Dry run: PostgreSQL 16.5 -> 9.8 s (CPU 3.67 +
+2.07 -> 1.41 + 1.32), SQLite 14.0 -> 6.3 s (CPU 2.13 -> 1.44). Apply RSS growth 40.5 -> 3.4
+MiB (PostgreSQL), 43.3 -> 5.5 MiB (SQLite); 0.9 / 2.6 MiB at 2,000 rows. One more pair at
+load 6.3 (after, then before): apply PostgreSQL 9.06 s (CPU 2.43 + server 2.31) vs 19.59 s
+(7.40 + 4.02), SQLite 5.59 s (2.54) vs 11.27 s (4.97); dry run 5.27 vs 10.61 s and 3.33 vs
+4.88 s: the target met on both. On an idle machine the code before took 12.1 s on
+PostgreSQL, about its CPU seconds: the 4.7 after should take about 5 s.
 """
 
 from __future__ import annotations
@@ -112,6 +121,32 @@ def _reset_peak() -> int:
     return _status_kib("VmRSS")
 
 
+def _backends(db) -> list[int]:
+    """The process ids of the PostgreSQL server's processes serving this database (none for
+    SQLite, which runs in the bench's own process): their CPU time is the import's too."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    from sqlalchemy import text
+
+    return list(
+        db.session.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+    )
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of these processes so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def child(url: str, path: str, fmt: str, traced: bool) -> None:
     from flask_migrate import upgrade
 
@@ -152,12 +187,16 @@ def child(url: str, path: str, fmt: str, traced: bool) -> None:
             if traced:
                 tracemalloc.reset_peak()
                 traced_before = tracemalloc.get_traced_memory()[0]
-            start = time.perf_counter()
+            backends = _backends(db)
+            server_before = _cpu_seconds(backends)
+            start, cpu_start = time.perf_counter(), time.process_time()
             if step == "upload":
                 done = importing.upload(manager, market, f"bench.{fmt}", content)
             else:
                 done = importing.apply_upload(manager, market, batch_id)
             result[f"{step}_s"] = time.perf_counter() - start
+            result[f"{step}_cpu_s"] = time.process_time() - cpu_start
+            result[f"{step}_server_cpu_s"] = _cpu_seconds(backends) - server_before
             result[f"{step}_rss_mib"] = (_status_kib("VmHWM") - rss_before) / 1024
             if traced:
                 peak = tracemalloc.get_traced_memory()[1]
@@ -179,6 +218,12 @@ def measure(url: str, path: Path, fmt: str, *, traced: bool = False) -> dict:
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cpu(row: dict, step: str) -> str:
+    """CPU seconds of a step: the app's, plus PostgreSQL's (its server processes)."""
+    app, server = row[f"{step}_cpu_s"], row[f"{step}_server_cpu_s"]
+    return f"{app:.2f} + server {server:.2f}" if row["db"] == "postgresql" else f"{app:.2f}"
 
 
 def main() -> None:
@@ -230,7 +275,8 @@ def main() -> None:
                             "load": os.getloadavg()[0],
                         }
                         for step in STEPS:
-                            row[f"{step}_s"] = statistics.median(r[f"{step}_s"] for r in runs)
+                            for key in (f"{step}_s", f"{step}_cpu_s", f"{step}_server_cpu_s"):
+                                row[key] = statistics.median(r[key] for r in runs)
                             row[f"{step}_rss"] = max(r[f"{step}_rss_mib"] for r in runs)
                         if args.traced:
                             traced = measure(fresh_url(), path, fmt, traced=True)
@@ -239,8 +285,9 @@ def main() -> None:
                         results.append(row)
                         print(
                             f"{kind:10} {fmt:4} {size:>6,} rows ({row['kib']:,.0f} KiB): "
-                            f"upload (dry run) {row['upload_s']:.2f} s, apply "
-                            f"{row['apply_s']:.2f} s; the import's peak RSS growth "
+                            f"upload (dry run) {row['upload_s']:.2f} s (CPU {_cpu(row, 'upload')}), "
+                            f"apply {row['apply_s']:.2f} s (CPU {_cpu(row, 'apply')}); "
+                            "the import's peak RSS growth "
                             f"+{row['upload_rss']:.1f} / +{row['apply_rss']:.1f} MiB"
                             + (
                                 f", traced peak {row['upload_traced']:.1f} / "

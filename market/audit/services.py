@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert
-
 from market.audit.models import AuditLog
 from market.auth.models import User
+from market.database import insert_rows
 from market.extensions import db
 
 
@@ -57,5 +56,4 @@ def record_many(
         }
         for entity_id, old, new in changes
     ]
-    if rows:
-        db.session.execute(insert(AuditLog.__table__), rows)
+    insert_rows(db.session, AuditLog.__table__, rows)

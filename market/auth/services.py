@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 
 from market.audit import services as audit
 from market.auth import permissions
@@ -26,6 +27,7 @@ from market.auth.models import (
     hash_secret,
     utcnow,
 )
+from market.database import insert_rows, one_of
 from market.errors import Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import Market, Stall
@@ -285,44 +287,62 @@ def _stage_code(actor: User | None, user: User, *, now: datetime) -> IssuedCode:
 
 def _stage_codes(actor: User | None, users: list[User], now: datetime) -> list[IssuedCode]:
     """A new code for each of ``users`` (in their order); every earlier code of theirs stops
-    working. A few statements however many users: an import issues hundreds at once."""
-    user_ids = [u.id for u in users]
-    db.session.execute(
-        update(ActivationCode)
-        .where(
-            ActivationCode.user_id.in_(user_ids),
-            ActivationCode.used_at.is_(None),
-            ActivationCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    working."""
+    secret = secrets.token_bytes(32)
+    _insert_codes(actor, [(u.id, u.username) for u in users], now, secret)
     expires_at = now + activation_ttl()
-    codes = {
-        u.id: f"{secrets.randbelow(10**ACTIVATION_CODE_DIGITS):0{ACTIVATION_CODE_DIGITS}d}"
-        for u in users
-    }
-    db.session.execute(
-        insert(ActivationCode.__table__),
-        [
-            {
-                "user_id": user_id,
-                "code_hash": hash_activation_code(user_id, code),
-                "created_at": now,
-                "created_by_id": actor.id if actor else None,
-                "expires_at": expires_at,
-                "failed_attempts": 0,
-            }
-            for user_id, code in codes.items()
-        ],
-    )
-    code_ids = dict(
+    return [
+        IssuedCode(user=u, code=_derive_code(secret, u.id), expires_at=expires_at) for u in users
+    ]
+
+
+def _derive_code(secret: bytes, user_id: int) -> str:
+    """The code of login ``user_id`` among the codes issued with ``secret`` (32 random
+    bytes, never stored): uniform over the 8-digit numbers to anyone without the secret (64
+    bits of an HMAC-SHA256 reduced modulo 10^8: a bias below 10^-11). Codes issued together
+    are held as that one secret, not one by one: see ``IssuedCodes``."""
+    digest = hmac.new(secret, f"activation-code:{user_id}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big") % 10**ACTIVATION_CODE_DIGITS
+    return f"{number:0{ACTIVATION_CODE_DIGITS}d}"
+
+
+def _insert_codes(
+    actor: User | None, logins: list[tuple[int, str]], now: datetime, secret: bytes
+) -> None:
+    """Stage the codes of ``logins`` ((user id, username)) derived from ``secret``, and
+    revoke their earlier live codes: a few statements however many logins (an import issues
+    thousands at once). Only the keyed hash of each code is stored (hash_activation_code:
+    one HMAC, microseconds; a slow password hash is not needed for a random code that
+    works once, for days, after at most ACTIVATION_MAX_FAILURES guesses)."""
+    for start in range(0, len(logins), _CODES_CHUNK):
+        chunk = [user_id for user_id, _name in logins[start : start + _CODES_CHUNK]]
         db.session.execute(
-            select(ActivationCode.user_id, ActivationCode.id).where(
-                ActivationCode.user_id.in_(user_ids),
+            update(ActivationCode)
+            .where(
+                one_of(db.session, ActivationCode.user_id, chunk),
                 ActivationCode.used_at.is_(None),
                 ActivationCode.revoked_at.is_(None),
             )
-        ).all()
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    expires_at = now + activation_ttl()
+    created_by_id = actor.id if actor else None
+    code_ids = insert_rows(
+        db.session,
+        ActivationCode.__table__,
+        [
+            {
+                "user_id": user_id,
+                "code_hash": hash_activation_code(user_id, _derive_code(secret, user_id)),
+                "created_at": now,
+                "created_by_id": created_by_id,
+                "expires_at": expires_at,
+                "failed_attempts": 0,
+            }
+            for user_id, _name in logins
+        ],
+        ids=True,
     )
     audit.record_many(
         "activation_code.issue",
@@ -331,18 +351,13 @@ def _stage_codes(actor: User | None, users: list[User], now: datetime) -> list[I
         market_id=None,
         changes=[
             (
-                u.id,
+                user_id,
                 None,
-                {
-                    "code_id": code_ids[u.id],
-                    "username": u.username,
-                    "expires_at": expires_at.isoformat(),
-                },
+                {"code_id": code_id, "username": username, "expires_at": expires_at.isoformat()},
             )
-            for u in users
+            for (user_id, username), code_id in zip(logins, code_ids, strict=True)
         ],
     )
-    return [IssuedCode(user=u, code=codes[u.id], expires_at=expires_at) for u in users]
 
 
 def merchant_login(merchant: Merchant) -> User | None:
@@ -354,44 +369,39 @@ def merchant_login(merchant: Merchant) -> User | None:
 def _stage_merchant_login(actor: User | None, merchant: Merchant) -> User:
     user = merchant_login(merchant)
     if user is None:
-        user = _create_merchant_logins(actor, [merchant])[merchant.id]
+        user_id, _username = _create_merchant_logins(actor, [merchant])[merchant.id]
+        user = db.session.get(User, user_id)
     return user
 
 
-def _create_merchant_logins(actor: User | None, merchants: list) -> dict[int, User]:
+def _create_merchant_logins(actor: User | None, merchants: list) -> dict[int, tuple[int, str]]:
     """Logins for merchants that have none (``merchants``: anything with ``id``, ``phone``
-    and ``full_name``), by merchant id. The phone is the identity; a username already taken by
-    someone else (never a phone in practice) gets a suffix, while login by phone still finds
-    the merchant."""
+    and ``full_name``): (user id, username) by merchant id. The phone is the identity; a
+    username already taken by someone else (never a phone in practice) gets a suffix, while
+    login by phone still finds the merchant. No password hash is computed: a new login has
+    none (NO_PASSWORD) until its owner sets one with an activation code."""
     taken = set(
         db.session.scalars(
-            select(User.username).where(User.username.in_([m.phone for m in merchants]))
-        )
-    )
-    db.session.execute(
-        insert(User.__table__),
-        [
-            {
-                "username": m.phone if m.phone not in taken else f"{m.phone}-{m.id}",
-                "full_name": m.full_name,
-                "role": "merchant",
-                "merchant_id": m.id,
-                "password_hash": NO_PASSWORD,
-                "active": True,
-                "large_text": False,
-                "created_at": utcnow(),
-            }
-            for m in merchants
-        ],
-    )
-    logins = {
-        user.merchant_id: user
-        for user in db.session.scalars(
-            select(User).where(
-                User.merchant_id.in_([m.id for m in merchants]), User.role == "merchant"
+            select(User.username).where(
+                one_of(db.session, User.username, [m.phone for m in merchants])
             )
         )
-    }
+    )
+    now = utcnow()
+    rows = [
+        {
+            "username": m.phone if m.phone not in taken else f"{m.phone}-{m.id}",
+            "full_name": m.full_name,
+            "role": "merchant",
+            "merchant_id": m.id,
+            "password_hash": NO_PASSWORD,
+            "active": True,
+            "large_text": False,
+            "created_at": now,
+        }
+        for m in merchants
+    ]
+    user_ids = insert_rows(db.session, User.__table__, rows, ids=True)
     audit.record_many(
         "user.create",
         actor=actor,
@@ -399,59 +409,93 @@ def _create_merchant_logins(actor: User | None, merchants: list) -> dict[int, Us
         market_id=None,
         changes=[
             (
-                logins[m.id].id,
+                user_id,
                 None,
-                {"username": logins[m.id].username, "role": "merchant", "merchant_id": m.id},
+                {
+                    "username": row["username"],
+                    "role": "merchant",
+                    "merchant_id": row["merchant_id"],
+                },
             )
-            for m in merchants
+            for row, user_id in zip(rows, user_ids, strict=True)
         ],
     )
-    return logins
+    return {
+        row["merchant_id"]: (user_id, row["username"])
+        for row, user_id in zip(rows, user_ids, strict=True)
+    }
+
+
+@dataclass(frozen=True)
+class IssuedCodes:
+    """Codes issued together (the new merchants of an import), held as the one random secret
+    they were derived from (``_derive_code``) rather than one by one: an import of 20,000
+    merchants held 20,000 logins and codes in memory to answer them once. The secret goes
+    to the page that shows them, once, like the codes it stands for (it is never stored); the
+    codes come back from it a part at a time, for that page and for the welcome slips
+    (``issued_codes``), each checked against its stored hash, so a code used, revoked or
+    reissued since is not given back. Codes issued together share ``issued_at`` and their
+    issuer: that is how their rows are found again."""
+
+    secret: str  # hex
+    issued_at: datetime
+    expires_at: datetime
+    issued_by_id: int | None
+    count: int
 
 
 def issue_activation_codes(
     actor: User | None, phones: Iterable[str], *, now: datetime | None = None
-) -> list[IssuedCode]:
+) -> IssuedCodes:
     """For each merchant with these phone numbers who cannot get in yet (no login, or one
     never activated and without a live code): a login and a one-time code.
 
     Staged in the caller's transaction (an import commits it with its rows); the codes are
-    returned once and never stored. A few statements per 500 merchants, not per merchant:
-    an import of a whole market issues hundreds at once, inside a session that holds the
-    import's rows (a flush per merchant made 2,000 codes cost over a minute)."""
+    never stored (``IssuedCodes``). A few statements per _CODES_CHUNK merchants, not per
+    merchant, and no ORM objects: an import of a whole market issues thousands at once,
+    inside a session that holds the import's rows (a flush per merchant made 2,000 codes
+    cost over a minute; 20,000 User objects and their codes held 40 MiB)."""
     now = now or utcnow()
+    secret = secrets.token_bytes(32)
     phones = sorted(set(phones))
-    issued: list[tuple[str, IssuedCode]] = []
+    count = 0
     for start in range(0, len(phones), _CODES_CHUNK):
-        issued += _issue_codes(actor, phones[start : start + _CODES_CHUNK], now)
-    issued.sort(key=lambda pair: pair[0])
-    return [code for _name, code in issued]
+        count += _issue_codes(actor, phones[start : start + _CODES_CHUNK], now, secret)
+    return IssuedCodes(
+        secret=secret.hex(),
+        issued_at=now,
+        expires_at=now + activation_ttl(),
+        issued_by_id=actor.id if actor else None,
+        count=count,
+    )
 
 
-_CODES_CHUNK = 500
+_CODES_CHUNK = 2000
 
 
-def _issue_codes(
-    actor: User | None, phones: list[str], now: datetime
-) -> list[tuple[str, IssuedCode]]:
+def _issue_codes(actor: User | None, phones: list[str], now: datetime, secret: bytes) -> int:
     merchants = db.session.execute(
-        select(Merchant.id, Merchant.phone, Merchant.full_name).where(Merchant.phone.in_(phones))
+        select(Merchant.id, Merchant.phone, Merchant.full_name).where(
+            one_of(db.session, Merchant.phone, phones)
+        )
     ).all()
     if not merchants:
-        return []
-    ids = [m.id for m in merchants]
+        return 0
     logins = {
-        u.merchant_id: u
-        for u in db.session.scalars(
-            select(User).where(User.merchant_id.in_(ids), User.role == "merchant")
+        row.merchant_id: row
+        for row in db.session.execute(
+            select(User.id, User.merchant_id, User.username, User.activated_at).where(
+                one_of(db.session, User.merchant_id, [m.id for m in merchants]),
+                User.role == "merchant",
+            )
         )
     }
-    waiting = [u.id for u in logins.values() if not u.activated]
+    waiting = [row.id for row in logins.values() if row.activated_at is None]
     live = {
         user_id
         for user_id, expires_at in db.session.execute(
             select(ActivationCode.user_id, ActivationCode.expires_at).where(
-                ActivationCode.user_id.in_(waiting),
+                one_of(db.session, ActivationCode.user_id, waiting),
                 ActivationCode.used_at.is_(None),
                 ActivationCode.revoked_at.is_(None),
             )
@@ -461,22 +505,79 @@ def _issue_codes(
     needed = [
         m
         for m in merchants
-        if m.id not in logins or not (logins[m.id].activated or logins[m.id].id in live)
+        if m.id not in logins
+        or not (logins[m.id].activated_at is not None or logins[m.id].id in live)
     ]
     if not needed:
-        return []
+        return 0
     new = [m for m in needed if m.id not in logins]
-    if new:
-        logins.update(_create_merchant_logins(actor, new))
-    issued = _stage_codes(actor, [logins[m.id] for m in needed], now)
-    return [(m.full_name, code) for m, code in zip(needed, issued, strict=True)]
+    created = _create_merchant_logins(actor, new) if new else {}
+    pairs = [
+        created[m.id] if m.id in created else (logins[m.id].id, logins[m.id].username)
+        for m in needed
+    ]
+    _insert_codes(actor, pairs, now, secret)
+    return len(needed)
+
+
+def issued_codes(
+    issued: IssuedCodes, *, offset: int = 0, limit: int | None = None
+) -> list[IssuedCode]:
+    """The live codes of ``issued``, by name (``offset``/``limit``: a part of them), each
+    checked against its stored hash."""
+    secret = bytes.fromhex(issued.secret)
+    issuer = (
+        ActivationCode.created_by_id.is_(None)
+        if issued.issued_by_id is None
+        else ActivationCode.created_by_id == issued.issued_by_id
+    )
+    rows = db.session.execute(
+        select(User, ActivationCode.code_hash, ActivationCode.expires_at)
+        .join(ActivationCode, ActivationCode.user_id == User.id)
+        .where(
+            ActivationCode.created_at == issued.issued_at,
+            issuer,
+            ActivationCode.used_at.is_(None),
+            ActivationCode.revoked_at.is_(None),
+        )
+        .options(joinedload(User.merchant))
+        .order_by(User.full_name, User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    codes = []
+    for user, code_hash, expires_at in rows:
+        code = _derive_code(secret, user.id)
+        if hmac.compare_digest(code_hash, hash_activation_code(user.id, code)):
+            codes.append(IssuedCode(user=user, code=code, expires_at=_aware(expires_at)))
+    return codes
+
+
+def issued_codes_from(actor: User, issued_at: str, secret: str) -> IssuedCodes:
+    """The codes ``actor`` issued together, named by what their page posts back (when, and
+    the secret): only their issuer gets them back, and only those still live."""
+    try:
+        moment = datetime.fromisoformat(issued_at)
+        if len(secret) != 64:
+            raise ValueError(secret)
+        bytes.fromhex(secret)
+    except ValueError:
+        raise InvalidInput({"slip": [_("Mã này không còn dùng được; hãy cấp mã mới.")]}) from None
+    return IssuedCodes(
+        secret=secret,
+        issued_at=moment,
+        expires_at=moment + activation_ttl(),
+        issued_by_id=actor.id,
+        count=0,  # unknown here: as many as are still live
+    )
 
 
 def welcome_merchant(actor: User, merchant: Merchant) -> IssuedCode | None:
     """After a merchant is onboarded by form: their login and code, if they cannot get in."""
     issued = issue_activation_codes(actor, [merchant.phone])
     commit_or_conflict()
-    return issued[0] if issued else None
+    codes = issued_codes(issued) if issued.count else []
+    return codes[0] if codes else None
 
 
 def _merchant_markets(merchant: Merchant) -> list[Market]:

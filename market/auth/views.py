@@ -365,11 +365,8 @@ def slip_lines(user) -> tuple[str, ...]:
     return tuple(m.name for m in sorted(user.markets, key=lambda m: m.name)) or ("Chợ 4.0",)
 
 
-def render_codes(issued, *, title: str, back: str, kit: str | None = None):
-    """The page that shows freshly issued codes, once (never cached), with the button that
-    prints them as welcome slips. The plain codes live in this page only: printing posts
-    them back, and the server checks each against its stored hash before drawing it."""
-    rows = [
+def _code_rows(issued) -> list[dict]:
+    return [
         {
             "issued": item,
             "url": services.activation_url(item.user),
@@ -377,7 +374,43 @@ def render_codes(issued, *, title: str, back: str, kit: str | None = None):
         }
         for item in issued
     ]
-    page = render_template("auth/codes.html", rows=rows, title=title, back=back, kit=kit)
+
+
+def render_codes(issued, *, title: str, back: str, kit: str | None = None):
+    """The page that shows freshly issued codes, once (never cached), with the button that
+    prints them as welcome slips. The plain codes live in this page only: printing posts
+    them back, and the server checks each against its stored hash before drawing it."""
+    page = render_template(
+        "auth/codes.html", rows=_code_rows(issued), title=title, back=back, kit=kit
+    )
+    return _no_store(page)
+
+
+#: Codes issued together (an import) shown as cards on their page: past this many the page
+#: shows none (a card each made a page of megabytes for a whole market) and the codes are on
+#: the welcome slips only.
+CODES_SHOWN = 200
+#: Welcome slips in one PDF: a whole market's come in parts of this many.
+SLIPS_PER_PDF = 500
+
+
+def render_issued(issued, *, title: str, back: str, kit: str | None = None):
+    """``render_codes`` for codes issued together (``services.IssuedCodes``): the page holds
+    their secret, not each code, and prints them in parts of SLIPS_PER_PDF slips."""
+    shown = services.issued_codes(issued, limit=CODES_SHOWN) if issued.count <= CODES_SHOWN else []
+    parts = [
+        (start + 1, min(start + SLIPS_PER_PDF, issued.count))
+        for start in range(0, issued.count, SLIPS_PER_PDF)
+    ]
+    page = render_template(
+        "auth/codes.html",
+        rows=_code_rows(shown),
+        title=title,
+        back=back,
+        kit=kit,
+        issued=issued,
+        parts=parts,
+    )
     return _no_store(page)
 
 
@@ -392,23 +425,38 @@ def welcome_slips():
     from market.formatting import date_vn
     from market.qr import WelcomeSlip, render_welcome_pdf
 
+    def slip(user: User, code: str, expires_at) -> WelcomeSlip:
+        return WelcomeSlip(
+            name=user.full_name,
+            stalls=slip_lines(user),
+            url=services.activation_url(user),
+            short_url=_short(services.activation_url(user)),
+            code=code,
+            login=user.merchant.phone if user.merchant else user.username,
+            expires=date_vn(expires_at),
+        )
+
     slips = []
-    for value in request.form.getlist("slip")[:5000]:
+    if "secret" in request.form:
+        # Codes issued together (render_issued): a part of them, found by their secret.
+        part = request.form.get("part", "1")
+        if not part.isdigit() or not 1 <= int(part) <= 1000:
+            abort(400)
+        try:
+            issued = services.issued_codes_from(
+                current_user, request.form.get("issued_at", ""), request.form["secret"]
+            )
+        except InvalidInput:
+            abort(400)
+        start = (int(part) - 1) * SLIPS_PER_PDF
+        for item in services.issued_codes(issued, offset=start, limit=SLIPS_PER_PDF):
+            slips.append(slip(item.user, item.code, item.expires_at))
+    for value in request.form.getlist("slip")[:SLIPS_PER_PDF]:
         user_id, _sep, code = value.partition(":")
         if not user_id.isdigit():
             abort(400)
         user, row = services.code_for_slip(current_user, int(user_id), code)
-        slips.append(
-            WelcomeSlip(
-                name=user.full_name,
-                stalls=slip_lines(user),
-                url=services.activation_url(user),
-                short_url=_short(services.activation_url(user)),
-                code=code,
-                login=user.merchant.phone if user.merchant else user.username,
-                expires=date_vn(row.expires_at),
-            )
-        )
+        slips.append(slip(user, code, row.expires_at))
     if not slips:
         abort(400)
     response = make_response(render_welcome_pdf(slips))

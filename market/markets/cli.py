@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from market.auth.services import activation_url
+from market.auth.services import activation_url, issued_codes
 from market.errors import DomainError
+from market.extensions import db
 from market.markets import importing, queries
 
 
@@ -38,8 +39,11 @@ def register(app: Flask) -> None:
         click.echo(json.dumps(summary, ensure_ascii=False))
         # The new merchants' one-time codes exist only here (never stored): on stderr, so
         # the summary on stdout stays one JSON line.
-        for issued in report.welcome_codes:
-            url = activation_url(issued.user)
-            click.echo(f"activation code {issued.code} for {url}", err=True)
+        welcome = report.welcome
+        for start in range(0, welcome.count if welcome else 0, 500):
+            for issued in issued_codes(welcome, offset=start, limit=500):
+                url = activation_url(issued.user)
+                click.echo(f"activation code {issued.code} for {url}", err=True)
+            db.session.expunge_all()  # a part at a time: thousands of logins are not held
         if report.errors:
             raise SystemExit(1)

@@ -26,14 +26,15 @@ from xml.parsers import expat
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, true, update
+from sqlalchemy import delete, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from market import spreadsheets
 from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import User, utcnow
-from market.auth.services import issue_activation_codes
+from market.auth.services import IssuedCodes, issue_activation_codes
+from market.database import insert_rows, one_of
 from market.errors import DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.markets.forms import STALL_STATUS_LABELS, normalize_code
@@ -110,10 +111,10 @@ class ImportReport:
     applied: bool = False
     errors_more: int = 0  # errors past the MAX_ERRORS kept in ``errors``
     # The phone numbers of the file's merchants, and the activation codes issued for those
-    # who could not get in yet (market.auth.services.IssuedCode): shown once, so neither is
-    # part of as_dict (which is stored with the upload).
+    # who could not get in yet (market.auth.services.IssuedCodes: held as the one secret
+    # they derive from): shown once, so neither is part of as_dict (stored with the upload).
     phones: list[str] = field(default_factory=list, repr=False)
-    welcome_codes: list = field(default_factory=list, repr=False)
+    welcome: IssuedCodes | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +125,7 @@ class ImportReport:
         return len(self.errors) + self.errors_more
 
     def as_dict(self) -> dict:
-        hidden = ("errors", "phones", "welcome_codes")
+        hidden = ("errors", "phones", "welcome")
         data = {k: v for k, v in self.__dict__.items() if k not in hidden}
         data["errors"] = [e.__dict__ for e in self.errors]
         return data
@@ -913,7 +914,7 @@ def apply_upload(
 def _welcome(actor: User | None, report: ImportReport) -> None:
     """Every merchant of the file who cannot get in yet gets a login and a one-time code, in
     the import's transaction; the codes go back to the caller once and are never stored."""
-    report.welcome_codes = issue_activation_codes(actor, report.phones)
+    report.welcome = issue_activation_codes(actor, report.phones)
 
 
 def _record_applied(batch: ImportBatch, report: ImportReport, now: datetime) -> None:
@@ -1046,9 +1047,11 @@ def _stage_plans(staged: _Staged, plans: list[RowPlan], report: ImportReport) ->
     """Stage a chunk of rows: merchants, stalls (with their merchant), then payees.
 
     What is already there is read per chunk, one query per kind, and changed through the ORM
-    and the merchants' services. New rows and their audit entries go in as one executemany
-    per kind and chunk: 20,000 rows through the ORM's unit of work cost ~35 s, past a
-    worker's timeout (bench/bench_import.py). What this gives up: new merchants and the
+    and the merchants' services. New rows and their audit entries go in as one bulk insert
+    per kind and chunk (``market.database.insert_rows``: COPY on PostgreSQL, with their ids
+    known without reading them back): 20,000 rows through the ORM's unit of work cost ~35 s,
+    and through SQLAlchemy's executemany 12 s on PostgreSQL, past a worker's timeout
+    (bench/bench_import.py). What this gives up: new merchants and the
     assignment of stalls are written here, not by ``stage_merchant``/``stage_assignment``,
     so their rules (``consent_at``, the ``stall.assign`` audit entry) are repeated below;
     payees still go through ``stage_payees``.
@@ -1060,7 +1063,7 @@ def _stage_plans(staged: _Staged, plans: list[RowPlan], report: ImportReport) ->
     stalls = {
         s.code: s
         for s in db.session.scalars(
-            select(Stall).where(Stall.market_id == market.id, Stall.code.in_(codes))
+            select(Stall).where(Stall.market_id == market.id, one_of(db.session, Stall.code, codes))
         )
     }
     stall_ids = {code: s.id for code, s in stalls.items()}
@@ -1070,7 +1073,8 @@ def _stage_plans(staged: _Staged, plans: list[RowPlan], report: ImportReport) ->
             p.stall_id: p
             for p in db.session.scalars(
                 select(PayeeAccount).where(
-                    PayeeAccount.stall_id.in_(list(stall_ids.values())), PayeeAccount.is_current
+                    one_of(db.session, PayeeAccount.stall_id, list(stall_ids.values())),
+                    PayeeAccount.is_current,
                 )
             )
         }
@@ -1096,7 +1100,9 @@ def _stage_merchants(
         merchants = {
             m.phone: m
             for m in db.session.scalars(
-                select(Merchant).where(Merchant.phone.in_(sorted(phones.keys() - created)))
+                select(Merchant).where(
+                    one_of(db.session, Merchant.phone, sorted(phones.keys() - created))
+                )
             )
         }
     for phone, merchant in merchants.items():
@@ -1149,12 +1155,10 @@ def _stage_merchants(
             .execution_options(synchronize_session=False)
         )
     if new_merchants:
-        db.session.execute(insert(Merchant.__table__), list(new_merchants.values()))
-        # Ids read back by phone: a plain executemany, parsed once, is cheaper than
-        # RETURNING, which makes one long multi-row statement per thousand rows.
-        for merchant_id, phone in db.session.execute(
-            select(Merchant.id, Merchant.phone).where(Merchant.phone.in_(list(new_merchants)))
-        ):
+        new_ids = insert_rows(
+            db.session, Merchant.__table__, list(new_merchants.values()), ids=True
+        )
+        for phone, merchant_id in zip(new_merchants, new_ids, strict=True):
             ids[phones[phone]] = merchant_id
 
 
@@ -1204,13 +1208,8 @@ def _stage_stalls(
                 changed.add(plan.line)
     db.session.flush()
     if new_stalls:
-        db.session.execute(insert(Stall.__table__), new_stalls)
-        created = db.session.execute(
-            select(Stall.id, Stall.code).where(
-                Stall.market_id == market.id, Stall.code.in_([row["code"] for row in new_stalls])
-            )
-        )
-        stall_ids.update((code, stall_id) for stall_id, code in created)
+        new_ids = insert_rows(db.session, Stall.__table__, new_stalls, ids=True)
+        stall_ids.update((row["code"], i) for row, i in zip(new_stalls, new_ids, strict=True))
     audit.record_many(
         "stall.assign",
         actor=actor,

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from market.audit import queries as audit_queries
 from market.auth import permissions
 from market.auth import services as auth_services
-from market.auth.views import render_codes
+from market.auth.views import render_codes, render_issued
 from market.errors import InvalidInput, NotFound
 from market.extensions import db
 from market.formatting import datetime_vn
@@ -508,7 +508,7 @@ def apply_import(code: str, batch_id: int):
             report=report,
             columns=importing.COLUMNS,
         ), 422
-    welcome_codes = report.welcome_codes
+    welcome = report.welcome
     flash(
         _(
             "Đã nhập %(n)s dòng: %(c)s sạp mới, %(u)s sạp cập nhật, %(m)s tiểu thương mới, "
@@ -525,10 +525,10 @@ def apply_import(code: str, batch_id: int):
         ),
         "success",
     )
-    if welcome_codes:
+    if welcome is not None and welcome.count:
         # The new merchants' codes, shown once, with their welcome slips to print.
-        return render_codes(
-            welcome_codes,
+        return render_issued(
+            welcome,
             title=_("Mã kích hoạt cho tiểu thương mới — %(market)s", market=market.name),
             back=url_for("markets.show", code=market.code),
             kit=url_for("stickers.market_stickers", code=market.code, layout="a4x4")

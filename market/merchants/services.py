@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from market.audit import services as audit
 from market.auth import permissions
 from market.auth.models import User, user_markets, utcnow
+from market.database import insert_rows
 from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
 from market.markets.models import ImportBatch, Market, Stall
@@ -251,19 +252,10 @@ def stage_payees(
         }
         for stall_id, _current, fields in changes
     ]
-    # A plain executemany (parsed once), then the ids read back by stall: each stall has one
-    # current payee. (RETURNING makes one long multi-row statement per thousand rows, which
-    # psycopg parses in Python; in the parameters' order, SQLite inserts a row per statement.)
-    db.session.execute(insert(PayeeAccount.__table__), rows)
-    by_stall = dict(
-        db.session.execute(
-            select(PayeeAccount.stall_id, PayeeAccount.id).where(
-                PayeeAccount.stall_id.in_([row["stall_id"] for row in rows]),
-                PayeeAccount.is_current,
-            )
-        ).all()
-    )
-    ids = [by_stall[row["stall_id"]] for row in rows]
+    # One bulk statement, the ids in the rows' order (RETURNING makes one long multi-row
+    # statement per thousand rows, which psycopg parses in Python; in the parameters' order,
+    # SQLite inserts a row per statement).
+    ids = insert_rows(db.session, PayeeAccount.__table__, rows, ids=True)
     audit.record_many(
         "payee.set",
         actor=actor,

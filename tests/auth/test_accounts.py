@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pypdfium2
@@ -176,21 +177,93 @@ def test_an_import_issues_codes_and_prints_welcome_slips_with_a_readable_qr(worl
     applied = client.post(f"/markets/TN-A/import/{batch_id}/apply")
     page = applied.get_data(as_text=True)
     assert applied.status_code == 200 and "Đinh Thị Lan" in page
-    slip = page.split('name="slip" value="')[1].split('"')[0]
-    pdf = client.post("/welcome-slips.pdf", data={"slip": slip})
+    # The page holds the secret the import's codes derive from, not each code (one would
+    # be 20,000 of them for a whole market): printing posts it back with the part wanted.
+    assert 'name="slip"' not in page
+    code = page.split('class="big code">')[1].split("<")[0]
+    batch = {
+        "issued_at": page.split('name="issued_at" value="')[1].split('"')[0],
+        "secret": page.split('name="secret" value="')[1].split('"')[0],
+    }
+    pdf = client.post("/welcome-slips.pdf", data={**batch, "part": "1"})
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     document = pypdfium2.PdfDocument(pdf.data)
     width, height = document[0].get_size()
     assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (105, 148)  # A6
     text = document[0].get_textpage().get_text_range()
-    code = slip.split(":")[1]
     assert "Đinh Thị Lan" in text and f"{code[:4]} {code[4:]}" in text and "A-50" in text
     image = document[0].render(scale=3).to_pil()
     [found] = zxingcpp.read_barcodes(image)
     assert found.text == "http://127.0.0.1:8000/activate/0911222333"
-    # A forged or stale code is not printed.
-    forged = client.post("/welcome-slips.pdf", data={"slip": slip.split(":")[0] + ":12345678"})
+    # A forged or stale code is not printed, nor codes from a forged secret.
+    user_id = db.session.scalar(select(User.id).where(User.username == "0911222333"))
+    forged = client.post("/welcome-slips.pdf", data={"slip": f"{user_id}:12345678"})
     assert forged.status_code == 422
+    wrong = client.post("/welcome-slips.pdf", data={**batch, "secret": "ab" * 32, "part": "1"})
+    assert wrong.status_code == 400
+    # The code works: the merchant activates with it.
+    auth.logout()
+    assert _activate(client, "0911222333", code).status_code == 302
+
+
+def _slip_codes(pdf_bytes: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    try:
+        texts = [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+    return [re.search(r"\b(\d{4}) (\d{4})\b", text).group(0).replace(" ", "") for text in texts]
+
+
+def test_a_large_import_shows_no_codes_and_prints_its_slips_in_parts(
+    world, client, auth, monkeypatch
+):
+    """Past CODES_SHOWN codes the page holds none of them, only their secret; the slips
+    come SLIPS_PER_PDF at a time, only for their issuer, and a code used since is not
+    printed again."""
+    from market.auth import views as auth_views
+
+    monkeypatch.setattr(auth_views, "CODES_SHOWN", 2)
+    monkeypatch.setattr(auth_views, "SLIPS_PER_PDF", 2)
+    header = IMPORT.splitlines()[0]
+    rows = [
+        f"A-6{i},Khu A,rau-cu,active,Đinh Thị Lan {chr(65 + i)},091122240{i},,có,970436,"
+        f"00110099988{i},,DINH THI LAN"
+        for i in range(5)
+    ]
+    auth.login("manager")
+    upload = client.post(
+        "/markets/TN-A/import",
+        data={"file": (io.BytesIO("\n".join([header, *rows]).encode()), "moi.csv")},
+        content_type="multipart/form-data",
+    )
+    batch_id = upload.get_data(as_text=True).split("/import/")[1].split("/apply")[0]
+    page = client.post(f"/markets/TN-A/import/{batch_id}/apply").get_data(as_text=True)
+    assert "activation-code" not in page and "quá nhiều để hiện" in page
+    assert [p.split('"')[0] for p in page.split('name="part" value="')[1:]] == ["1", "2", "3"]
+    batch = {
+        "issued_at": page.split('name="issued_at" value="')[1].split('"')[0],
+        "secret": page.split('name="secret" value="')[1].split('"')[0],
+    }
+    parts = [client.post("/welcome-slips.pdf", data={**batch, "part": n}) for n in "123"]
+    assert [p.status_code for p in parts] == [200, 200, 200]
+    codes = [_slip_codes(p.data) for p in parts]
+    assert [len(c) for c in codes] == [2, 2, 1]
+    assert len({code for part in codes for code in part}) == 5
+    assert client.post("/welcome-slips.pdf", data={**batch, "part": "4"}).status_code == 400
+    # Another manager of the market cannot print them with the secret.
+    auth.logout()
+    auth.login("manager2")
+    assert client.post("/welcome-slips.pdf", data={**batch, "part": "1"}).status_code == 400
+    auth.logout()
+    # The first slip's merchant ("Đinh Thị Lan A") activates: that code is not printed again.
+    assert _activate(client, "0911222400", codes[0][0]).status_code == 302
+    client.post("/logout")
+    auth.login("manager")
+    again = [
+        _slip_codes(client.post("/welcome-slips.pdf", data={**batch, "part": n}).data) for n in "12"
+    ]
+    assert again == [codes[0][1:] + codes[1][:1], codes[1][1:] + codes[2]]
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -460,15 +533,16 @@ def test_codes_for_many_merchants_cost_the_same_statements_as_for_a_few(world, a
         return issued, len(statements)
 
     few, few_statements = issue(_merchants(3, 10_000))
-    many, many_statements = issue(_merchants(120, 20_000))
-    assert len(few) == 3 and len(many) == 120
+    many_issued, many_statements = issue(_merchants(120, 20_000))
+    assert few.count == 3 and many_issued.count == 120
     assert many_statements == few_statements
+    many = services.issued_codes(many_issued)
     # Each got a login of their own and one live code, hashed; none is issued twice.
     users = {code.user.id for code in many}
     assert len(users) == 120
     assert all(code.user.merchant.phone == code.user.username for code in many)
     again, _ = issue([code.user.username for code in many[:5]])
-    assert again == []
+    assert again.count == 0
     live = db.session.scalars(
         select(ActivationCode).where(
             ActivationCode.user_id.in_(users), ActivationCode.revoked_at.is_(None)

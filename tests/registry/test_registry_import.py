@@ -2,6 +2,8 @@
 nothing; the same file imported again changes nothing; export then import is a no-op."""
 
 import io
+import json
+import re
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -219,6 +221,10 @@ def test_cli_import_dry_run_and_apply(world, runner, tmp_path):
     assert db.session.scalar(select(func.count(Stall.id))) == 2
     result = runner.invoke(args=["import-stalls", str(path), "--market", "TN-A"])
     assert result.exit_code == 0 and '"applied": true' in result.output
+    # Each new merchant's code, once, on stderr (the codes are held as one secret meanwhile).
+    created = json.loads(result.stdout)["merchants_created"]
+    codes = re.findall(r"activation code (\d{8}) for \S+/activate/(\d+)", result.stderr)
+    assert created > 0 and len({phone for _code, phone in codes}) == len(codes) == created
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD, encoding="utf-8")
     result = runner.invoke(args=["import-stalls", str(bad), "--market", "TN-A"])
