@@ -69,6 +69,7 @@ def register_models() -> None:
     import market.adoption.models
     import market.audit.models
     import market.auth.models
+    import market.fees.models
     import market.markets.models
     import market.merchants.models
     import market.payments.models
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from market.adoption.views import bp as adoption_bp
     from market.api import register_api
     from market.auth.views import bp as auth_bp
+    from market.fees.views import bp as fees_bp
     from market.guide.views import bp as guide_bp
     from market.health.views import bp as health_bp
     from market.markets.views import bp as markets_bp
@@ -123,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stickers_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(adoption_bp)
+    app.register_blueprint(fees_bp)
     # The webhooks' URLs only, for url_for: their requests never reach this app, nor its
     # CSRF check (register_webhook_app); they prove themselves with the provider's signature.
     app.register_blueprint(webhooks_bp)
@@ -265,6 +268,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from market.adoption.cli import register as register_adoption
     from market.auth.cli import register as register_auth
+    from market.fees.cli import register as register_fees
     from market.markets.cli import register as register_markets
     from market.payments.cli import register as register_payments
     from market.places.cli import register as register_places
@@ -272,6 +276,7 @@ def register_commands(app: Flask) -> None:
 
     register_adoption(app)
     register_auth(app)
+    register_fees(app)
     register_markets(app)
     register_payments(app)
     register_places(app)
