@@ -68,6 +68,7 @@ def register_models() -> None:
     import market.adoption.models
     import market.audit.models
     import market.auth.models
+    import market.fees.models
     import market.markets.models
     import market.merchants.models
     import market.payments.models

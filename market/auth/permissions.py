@@ -98,3 +98,15 @@ def can_print_market(user: User, market: Market) -> bool:
 def can_audit_stickers(user: User, market: Market) -> bool:
     """Photograph stickers on a market walk: managers and helpers of the market."""
     return can_view_market(user, market)
+
+
+def can_manage_fees(user: User, market: Market) -> bool:
+    """The board's money: its collection account, fee types and rates, billing, credit
+    notes. The market's managers and the province."""
+    return is_market_manager(user, market)
+
+
+def can_view_fees(user: User, market: Market) -> bool:
+    """A market's bills and notices, and entering meter readings on a market walk: its
+    managers and helpers, and the province. (A merchant sees their own bills on /me.)"""
+    return can_view_market(user, market)

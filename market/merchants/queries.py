@@ -91,3 +91,21 @@ def payee_payload(payee: Payee, *, amount: int | None = None, purpose: str | Non
     return build_payload(
         payee.bank_bin, payee.account_number, amount=amount, purpose=purpose, service=payee.service
     )
+
+
+class BoardAccount(Protocol):
+    """What a market board's collection account QR is made of (a FeeAccount)."""
+
+    bank_bin: str
+    account_number: str
+
+
+def bill_payload(account: BoardAccount, *, amount: int, reference: str) -> str:
+    """The VietQR text of a fee bill: a dynamic code paying ``amount`` into the market
+    board's collection account, its purpose (tag 62.08) the bill's payment ``reference``.
+
+    The second of the two places a payload is built outside ``market.vietqr`` (the first is
+    :func:`payee_payload`): the merchant's bill page, the paper notice and the API all call
+    this one. Raises VietQRError when the account or the reference cannot be encoded.
+    """
+    return build_payload(account.bank_bin, account.account_number, amount=amount, purpose=reference)

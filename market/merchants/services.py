@@ -346,24 +346,38 @@ def involved_users_of(payees: list[PayeeAccount]) -> dict[int, dict[int, str]]:
         )
         for stall_id, *version in versions:
             history[stall_id].append(version)
-    found = {}
-    for payee in payees:
-        involved: dict[int, str] = {}
-        for version_id, created_by_id, uploaded_by_id, verified in history[payee.stall_id]:
-            if version_id >= payee.id:
-                break
-            if verified:  # a verified version closes what came before it
-                involved = {}
-                continue
-            for user_id in (created_by_id, uploaded_by_id):
-                if user_id is not None:
-                    involved[user_id] = "pending"
-        if payee.uploaded_by_id is not None:
-            involved[payee.uploaded_by_id] = "uploaded"
-        if payee.created_by_id is not None:
-            involved[payee.created_by_id] = "created"
-        found[payee.id] = involved
-    return found
+    return {
+        payee.id: involved_in_history(
+            history[payee.stall_id], payee.id, payee.created_by_id, payee.uploaded_by_id
+        )
+        for payee in payees
+    }
+
+
+def involved_in_history(
+    history: Sequence[tuple[int, int | None, int | None, bool]],
+    version_id: int,
+    created_by_id: int | None,
+    uploaded_by_id: int | None,
+) -> dict[int, str]:
+    """Who is involved in one version of an account that changes by new versions (a stall's
+    payee, a market board's collection account): ``history`` is every version of it as (id,
+    created by, uploaded by, verified), oldest first. See :func:`involved_users`."""
+    involved: dict[int, str] = {}
+    for other_id, other_created_by, other_uploaded_by, verified in history:
+        if other_id >= version_id:
+            break
+        if verified:  # a verified version closes what came before it
+            involved = {}
+            continue
+        for user_id in (other_created_by, other_uploaded_by):
+            if user_id is not None:
+                involved[user_id] = "pending"
+    if uploaded_by_id is not None:
+        involved[uploaded_by_id] = "uploaded"
+    if created_by_id is not None:
+        involved[created_by_id] = "created"
+    return involved
 
 
 def verify_refusal(
@@ -376,17 +390,41 @@ def verify_refusal(
     last verified one, or uploaded the import that created either: the province included.
     ``involved`` is ``involved_users(payee)`` when the caller has it already.
     """
-    stall = payee.stall
-    if not permissions.can_verify_payee(actor, stall.market):
+    if involved is None and payee.is_current and not payee.verified:
+        involved = involved_users(payee)
+    return four_eyes_refusal(
+        actor,
+        payee.stall.market,
+        is_current=payee.is_current,
+        verified=payee.verified,
+        involved=involved or {},
+    )
+
+
+def four_eyes_refusal(
+    actor: User,
+    market: Market,
+    *,
+    is_current: bool,
+    verified: bool,
+    involved: dict[int, str],
+    replaced_message: str | None = None,
+) -> Refusal | None:
+    """The four-eyes rule itself, for any account of ``market`` that takes effect only once
+    verified (a stall's payee, the market board's collection account): why ``actor`` may not
+    verify a version that is (``is_current``) the account in use, already ``verified`` or
+    not, whose ``involved`` users are :func:`involved_in_history`'s; None if they may."""
+    if not permissions.can_verify_payee(actor, market):
         return Refusal(
             "role", _("Chỉ quản lý chợ hoặc cán bộ tỉnh mới được xác minh tài khoản nhận tiền.")
         )
-    if not payee.is_current:
-        return Refusal("replaced", _("Tài khoản này không còn là tài khoản hiện tại của sạp."))
-    if payee.verified:
+    if not is_current:
+        return Refusal(
+            "replaced",
+            replaced_message or _("Tài khoản này không còn là tài khoản hiện tại của sạp."),
+        )
+    if verified:
         return None
-    if involved is None:
-        involved = involved_users(payee)
     how = involved.get(actor.id)
     if how is None:
         return None
