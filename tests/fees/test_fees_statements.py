@@ -42,7 +42,7 @@ def test_vietcombank_xlsx_with_its_letterhead_and_footer():
     # Date and document number share a cell, on two lines.
     assert first.bank_reference == "5243.65937"
     assert first.booked_at == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)  # 5/3 in Vietnam
-    assert "TN0326A01X7K" in first.description
+    assert "CPAB23CD45" in first.description
     assert len(statement.incoming) == 3
 
 
@@ -57,7 +57,7 @@ def test_techcombank_xlsx_numbers_and_times():
         "FT26064812345678",
     )
     assert line.booked_at == datetime(2026, 3, 5, 2, 14, 2, tzinfo=UTC)
-    assert line.description == "PHI TN0326A01X7K (NGUYEN THI HOA)"
+    assert line.description == "PHI CPAB23CD45 (NGUYEN THI HOA)"
     assert statement.lines[2].direction == "out"
 
 
@@ -81,8 +81,8 @@ def test_the_same_transfer_keeps_its_key_across_downloads():
 def test_identical_lines_without_reference_get_distinct_keys(tmp_path):
     rows = [
         ["Ngày giao dịch", "Số tiền ghi nợ", "Số tiền ghi có", "Nội dung chi tiết"],
-        ["05/03/2026", "", "100.000", "TN0326A01X7K"],
-        ["05/03/2026", "", "100.000", "TN0326A01X7K"],
+        ["05/03/2026", "", "100.000", "CPAB23CD45"],
+        ["05/03/2026", "", "100.000", "CPAB23CD45"],
     ]
     path = tmp_path / "s.xlsx"
     save_xlsx(path, rows)

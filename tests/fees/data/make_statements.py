@@ -41,7 +41,7 @@ def vcb_rows() -> list[list]:
             "",
             "1.250.000",
             "3.558.471",
-            "MBVCB.4525077405.NGUYEN THI HOA chuyen tien PHI TN0326A01X7K",
+            "MBVCB.4525077405.NGUYEN THI HOA chuyen tien PHI CPAB23CD45",
         ],
         [
             2,
@@ -50,7 +50,7 @@ def vcb_rows() -> list[list]:
             "",
             "600.000",
             "4.158.471",
-            "IBFT tu 0351000646393 LE VAN BINH phi cho thang 3 TN-0326-A02-Q4M",
+            "IBFT tu 0351000646393 LE VAN BINH phi cho thang 3 CP-HH23-CD47",
         ],
         [
             3,
@@ -103,7 +103,7 @@ def tcb_rows() -> list[list]:
             "VCB",
             "0351000646393",
             "NGUYEN THI HOA",
-            "PHI TN0326A01X7K",
+            "PHI CPAB23CD45",
             0,
             1250000,
             3558471,
@@ -115,7 +115,7 @@ def tcb_rows() -> list[list]:
             "BIDV",
             "21510000123",
             "TRAN VAN CUONG",
-            "TN0326B07HH3N chuyen khoan",
+            "CPKM23CD46 chuyen khoan",
             0,
             450000,
             4008471,
@@ -149,10 +149,10 @@ def digibank_csv() -> bytes:
             "5243.65937",
             "",
             "1,250,000",
-            "NGUYEN THI HOA chuyen tien PHI TN0326A01X7K",
+            "NGUYEN THI HOA chuyen tien PHI CPAB23CD45",
         ]
     )
-    writer.writerow(["2026-03-09 14:30:00", "5333.10001", "", "2,000,000.00", "TN-0326-A03-ZZZZ"])
+    writer.writerow(["2026-03-09 14:30:00", "5333.10001", "", "2,000,000.00", "CP-ZZ23-CD49"])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
