@@ -3,14 +3,14 @@ overpaid; the same notification twice; a transfer naming no bill stays for a per
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
+from market.fees import queries as fee_queries
 from market.fees.models import FeeBill, FeePayment, FeeReceipt
 from market.fees.money import queries, services
+from market.fees.values import parse_period
 from market.payments.models import PaymentNotification
 from tests.fees.moneyworld import BOARD_ACCOUNT, bill, board_account
 from tests.payments.conftest import integrations, post_sepay, sepay_body  # noqa: F401
@@ -50,7 +50,7 @@ def test_two_parts_leave_then_clear_a_balance(world, client):
     made = bill(world, total=500_000)
     _pay(client, 5011, 200_000, "cp-ab23 cd45 lan 1")  # banks mangle the content
     assert _status(made) == "partial"
-    assert queries.balance(made).outstanding == 300_000
+    assert fee_queries.owed([made])[made.id].due == 300_000
     _pay(client, 5012, 300_000, "PHI CPAB23CD45")
     assert _status(made) == "paid"
     receipts = db.session.scalars(select(FeeReceipt.seq).order_by(FeeReceipt.seq)).all()
@@ -62,9 +62,13 @@ def test_an_overpayment_is_a_credit_for_the_next_bill(world, client):
     made = bill(world, total=500_000)
     _pay(client, 5021, 650_000, "CPAB23CD45")
     assert _status(made) == "paid"
-    assert queries.balance(made).overpaid == 150_000
-    assert queries.credit_before(world.stall_a.id, date(2026, 4, 1)) == 150_000
-    assert queries.credit_before(world.stall_a.id, date(2026, 3, 1)) == 0
+    assert fee_queries.owed([made])[made.id].excess == 150_000
+    # The billing carries it into the stall's next bill (market.fees.queries).
+    april, march = parse_period("2026-04"), parse_period("2026-03")
+    assert fee_queries.credit_balances(world.market_a.id, april, [world.stall_a.id]) == {
+        world.stall_a.id: 150_000
+    }
+    assert fee_queries.credit_balances(world.market_a.id, march, [world.stall_a.id]) == {}
 
 
 def test_the_same_notification_twice_is_one_payment(world, client):
@@ -76,7 +80,7 @@ def test_the_same_notification_twice_is_one_payment(world, client):
     notification_id = db.session.scalar(select(PaymentNotification.id))
     assert services.reconcile_notification(notification_id).payment_id is None
     assert db.session.scalar(select(func.count()).select_from(FeePayment)) == 1
-    assert queries.balance(made).paid == 100_000
+    assert fee_queries.owed([made])[made.id].paid == 100_000
 
 
 def test_a_transfer_without_a_usable_reference_waits_on_the_unmatched_list(world, client):

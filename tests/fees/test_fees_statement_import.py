@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from market.audit.models import AuditLog
 from market.errors import Forbidden, InvalidInput
 from market.extensions import db
+from market.fees import queries as fee_queries
 from market.fees.models import FeeBill, FeePayment, FeeReceipt
-from market.fees.money import queries, services
+from market.fees.money import services
 from tests.fees.moneyworld import BOARD_ACCOUNT, bill, board_account
 from tests.payments.conftest import integrations, post_sepay, sepay_body  # noqa: F401
 
@@ -127,7 +128,7 @@ def test_a_cash_payment_is_recorded_with_who_when_and_receipt(world, bills):
     )
     assert payment.recorded_by_id == manager.id
     assert db.session.get(FeeBill, paid_by_qr.id).status == "partial"
-    assert queries.balance(paid_by_qr).outstanding == 250_000
+    assert fee_queries.owed([paid_by_qr])[paid_by_qr.id].due == 250_000
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "fee.payment.cash"))
     assert entry.actor_id == manager.id and entry.new["receipt_number"] == "Q12/0457"
     assert entry.new["amount"] == 1_000_000

@@ -1,5 +1,6 @@
-"""Read-only figures of fee payments: what a bill still asks, which bill a transfer names,
-the board's accounts, receipts, and a market's arrears by stall and by age."""
+"""Read-only figures of fee payments: which bill a transfer names, the board's accounts,
+payments and receipts, a market's arrears by stall and by age, and the share collected
+cashless. (What a bill still asks and the credit carried: market.fees.queries.)"""
 
 from __future__ import annotations
 
@@ -11,14 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, or_, select
 
 from market.extensions import db
-from market.fees.models import (
-    FeeAccount,
-    FeeBill,
-    FeeBillLine,
-    FeeCreditNote,
-    FeePayment,
-    FeeReceipt,
-)
+from market.fees.models import FeeAccount, FeeBill, FeeCreditNote, FeePayment, FeeReceipt
 from market.fees.values import REFERENCE_ALPHABET, REFERENCE_PREFIX
 from market.formatting import VN_TZ
 from market.markets.models import Market, Stall
@@ -78,85 +72,6 @@ def bill_for_transfer(market_ids: Iterable[int], content: str | None) -> FeeBill
         )
     }
     return next((bills[c] for c in candidates if c in bills), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    total: int  # as issued (after a carried credit)
-    credited: int  # credit notes
-    paid: int
-
-    @property
-    def due(self) -> int:
-        """What the bill still asks; negative when overpaid (a credit for the next bill)."""
-        return self.total - self.credited - self.paid
-
-    @property
-    def outstanding(self) -> int:
-        return max(0, self.due)
-
-    @property
-    def overpaid(self) -> int:
-        return max(0, -self.due)
-
-
-def _paid_sum(bill_ids):
-    return (
-        select(FeePayment.bill_id, func.sum(FeePayment.amount).label("paid"))
-        .where(FeePayment.bill_id.in_(bill_ids))
-        .group_by(FeePayment.bill_id)
-    )
-
-
-def _credited_sum(bill_ids):
-    return (
-        select(FeeCreditNote.bill_id, func.sum(FeeCreditNote.amount).label("credited"))
-        .where(FeeCreditNote.bill_id.in_(bill_ids))
-        .group_by(FeeCreditNote.bill_id)
-    )
-
-
-def balances(bills: Sequence[FeeBill]) -> dict[int, Balance]:
-    ids = [b.id for b in bills]
-    if not ids:
-        return {}
-    paid = dict(db.session.execute(_paid_sum(ids)).all())
-    credited = dict(db.session.execute(_credited_sum(ids)).all())
-    return {
-        b.id: Balance(b.total, int(credited.get(b.id) or 0), int(paid.get(b.id) or 0))
-        for b in bills
-    }
-
-
-def balance(bill: FeeBill) -> Balance:
-    return balances([bill])[bill.id]
-
-
-def credit_before(stall_id: int, period_start: date) -> int:
-    """The credit a stall has for its bill of the period starting ``period_start``: what it
-    paid (and was credited) on earlier bills beyond what they asked, less the credit those
-    bills already carried forward (their negative "carry" lines). For the billing's carry
-    line (market.fees.services)."""
-    earlier = select(FeeBill.id).where(
-        FeeBill.stall_id == stall_id, FeeBill.period_start < period_start
-    )
-    asked = db.session.scalar(
-        select(func.coalesce(func.sum(FeeBill.total), 0)).where(FeeBill.id.in_(earlier))
-    )
-    paid = db.session.scalar(
-        select(func.coalesce(func.sum(FeePayment.amount), 0)).where(FeePayment.bill_id.in_(earlier))
-    )
-    credited = db.session.scalar(
-        select(func.coalesce(func.sum(FeeCreditNote.amount), 0)).where(
-            FeeCreditNote.bill_id.in_(earlier)
-        )
-    )
-    carried = db.session.scalar(
-        select(func.coalesce(func.sum(FeeBillLine.amount), 0)).where(
-            FeeBillLine.bill_id.in_(earlier), FeeBillLine.kind == "carry"
-        )
-    )
-    return max(0, int(paid) + int(credited) - int(asked) + int(carried))
 
 
 def bill_payments(bill: FeeBill) -> list[tuple[FeePayment, FeeReceipt | None]]:

@@ -19,7 +19,6 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from market.audit import services as audit
 from market.auth import permissions
@@ -27,8 +26,9 @@ from market.auth.models import User, utcnow
 from market.database import sqlite_write_turn
 from market.errors import Conflict, Forbidden, InvalidInput, NotFound
 from market.extensions import db
+from market.fees import services as fee_services
 from market.fees import statements
-from market.fees.models import FeeAccount, FeeBill, FeeCreditNote, FeePayment, FeeReceipt
+from market.fees.models import FeeAccount, FeeBill, FeePayment, FeeReceipt
 from market.fees.money import queries
 from market.formatting import VN_TZ, to_local
 from market.markets.models import Market
@@ -49,16 +49,15 @@ def receipt_number(year: int, seq: int) -> str:
     return f"PT{year}-{seq:06d}"
 
 
-def _lock_market(session: Session, market_id: int) -> None:
+def _lock_market(market_id: int) -> None:
     """Payments of one market take turns: the receipt sequence and the bill's status are
     read and written in one go (PostgreSQL: the market's row locked; SQLite writes one at a
     time anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Market.id).where(Market.id == market_id).with_for_update())
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Market.id).where(Market.id == market_id).with_for_update())
 
 
 def _stage_payment(
-    session: Session,
     bill: FeeBill,
     amount: int,
     method: str,
@@ -72,7 +71,7 @@ def _stage_payment(
 ) -> FeePayment:
     """Add a payment to ``bill`` with its numbered receipt and set the bill's status (not
     committed)."""
-    _lock_market(session, bill.market_id)
+    _lock_market(bill.market_id)
     payment = FeePayment(
         market_id=bill.market_id,
         bill_id=bill.id,
@@ -85,18 +84,18 @@ def _stage_payment(
         recorded_by_id=actor.id if actor else None,
         created_at=now,
     )
-    session.add(payment)
-    session.flush()
-    year = paid_at.astimezone(VN_TZ).year
+    db.session.add(payment)
+    db.session.flush()
+    year = to_local(paid_at).year
     seq = (
-        session.scalar(
+        db.session.scalar(
             select(func.max(FeeReceipt.seq)).where(
                 FeeReceipt.market_id == bill.market_id, FeeReceipt.year == year
             )
         )
         or 0
     ) + 1
-    session.add(
+    db.session.add(
         FeeReceipt(
             market_id=bill.market_id,
             payment_id=payment.id,
@@ -106,38 +105,9 @@ def _stage_payment(
             issued_at=now,
         )
     )
-    session.flush()
-    _set_status(session, bill)
+    db.session.flush()
+    fee_services.stage_bill_status([bill])
     return payment
-
-
-def _set_status(session: Session, bill: FeeBill) -> None:
-    paid = session.scalar(
-        select(func.coalesce(func.sum(FeePayment.amount), 0)).where(FeePayment.bill_id == bill.id)
-    )
-    balance = queries.Balance(bill.total, _credited(session, bill), int(paid))
-    if bill.status == "void" and not paid:
-        return
-    status = "paid" if balance.due <= 0 else ("partial" if paid else "open")
-    if status != bill.status:
-        session.execute(update(FeeBill).where(FeeBill.id == bill.id).values(status=status))
-        session.expire(bill, ["status"])
-
-
-def _credited(session: Session, bill: FeeBill) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(FeeCreditNote.amount), 0)).where(
-                FeeCreditNote.bill_id == bill.id
-            )
-        )
-    )
-
-
-def refresh_bill_status(bill: FeeBill) -> None:
-    """Set a bill's status from its payments and credit notes, in the caller's transaction
-    (a credit note's service calls it before committing)."""
-    _set_status(db.session, bill)
 
 
 # --- bank notifications -----------------------------------------------------------------------
@@ -172,27 +142,32 @@ def reconcile_event(provider: str, event_id: str, *, now: datetime | None = None
 
 
 def _reconcile_where(where, now: datetime) -> Reconciled:
-    engine = db.engine
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="READ COMMITTED")
-    with sqlite_write_turn(db.engine), Session(bind=engine, expire_on_commit=False) as session:
+    with sqlite_write_turn(db.engine):
         for _attempt in range(3):
+            _begin()
             try:
-                found = session.scalar(select(PaymentNotification.id).where(where))
-                if found is None:
-                    return Reconciled(None, None)
-                result = _reconcile(session, found, now)
-                session.commit()
+                found = db.session.scalar(select(PaymentNotification.id).where(where))
+                result = Reconciled(None, None) if found is None else _reconcile(found, now)
+                db.session.commit()
                 return result
             except IntegrityError:
                 # The same notification by another worker, or a receipt number taken by a
                 # payment of the same market at the same moment: look again.
-                session.rollback()
+                db.session.rollback()
         return Reconciled(None, None, duplicate=True)
 
 
-def _reconcile(session: Session, notification_id: int, now: datetime) -> Reconciled:
-    notification = session.get(PaymentNotification, notification_id)
+def _begin() -> None:
+    """A transaction of its own, even in the webhooks' lean app, whose engine runs in
+    autocommit mode on PostgreSQL (market.app.register_webhook_app): the payment, its
+    receipt, the bill's status and the notification change together or not at all."""
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})
+
+
+def _reconcile(notification_id: int, now: datetime) -> Reconciled:
+    notification = db.session.get(PaymentNotification, notification_id)
     if (
         notification is None
         or notification.match_status != "unmatched"
@@ -200,13 +175,13 @@ def _reconcile(session: Session, notification_id: int, now: datetime) -> Reconci
         or notification.amount <= 0
     ):
         return Reconciled(None, None, duplicate=True)
-    existing = session.scalar(
+    existing = db.session.scalar(
         select(FeePayment.id).where(FeePayment.notification_id == notification_id)
     )
     if existing:
         return Reconciled(existing, None, duplicate=True)
     markets = set(
-        session.scalars(
+        db.session.scalars(
             select(FeeAccount.market_id).where(
                 FeeAccount.account_number == notification.account_number,
                 FeeAccount.verified_at.is_not(None),
@@ -215,11 +190,10 @@ def _reconcile(session: Session, notification_id: int, now: datetime) -> Reconci
     )
     if not markets:
         return Reconciled(None, None)
-    bill = _bill_for(session, markets, notification.content)
+    bill = queries.bill_for_transfer(markets, notification.content)
     if bill is None:
         return Reconciled(None, None)
     payment = _stage_payment(
-        session,
         bill,
         notification.amount,
         "transfer",
@@ -227,30 +201,13 @@ def _reconcile(session: Session, notification_id: int, now: datetime) -> Reconci
         notification_id=notification.id,
         now=now,
     )
-    _take_notification(session, notification, bill, now)
+    _take_notification(notification, bill, now)
     return Reconciled(payment.id, bill.id)
 
 
-def _bill_for(session: Session, market_ids: set[int], content: str) -> FeeBill | None:
-    candidates = queries.reference_candidates(content)
-    if not candidates:
-        return None
-    bills = {
-        b.reference: b
-        for b in session.scalars(
-            select(FeeBill).where(
-                FeeBill.reference.in_(candidates), FeeBill.market_id.in_(list(market_ids))
-            )
-        )
-    }
-    return next((bills[c] for c in candidates if c in bills), None)
-
-
-def _take_notification(
-    session: Session, notification: PaymentNotification, bill: FeeBill, now: datetime
-) -> None:
+def _take_notification(notification: PaymentNotification, bill: FeeBill, now: datetime) -> None:
     table = PaymentNotification.__table__
-    changed = session.execute(
+    changed = db.session.execute(
         update(table)
         .where(table.c.id == notification.id, table.c.match_status == "unmatched")
         .values(
@@ -278,7 +235,6 @@ def reconcile_pending(market: Market | None = None, *, now: datetime | None = No
             )
         )
     )
-    db.session.rollback()  # nothing held open while each runs in its own transaction
     return sum(1 for i in ids if reconcile_notification(i, now=now).payment_id is not None)
 
 
@@ -304,7 +260,6 @@ def assign_notification(
     ):
         raise NotFound()
     payment = _stage_payment(
-        db.session,
         bill,
         notification.amount,
         "transfer",
@@ -313,7 +268,7 @@ def assign_notification(
         actor=actor,
         now=now,
     )
-    _take_notification(db.session, notification, bill, now)
+    _take_notification(notification, bill, now)
     audit.record(
         "fee.payment.assign",
         actor=actor,
@@ -371,9 +326,7 @@ def record_cash(
         errors["bill"] = [_("Hóa đơn đã hủy, không thu tiền được.")]
     if errors:
         raise InvalidInput(errors)
-    payment = _stage_payment(
-        db.session, bill, amount, "cash", paid_at, receipt=receipt, actor=actor, now=now
-    )
+    payment = _stage_payment(bill, amount, "cash", paid_at, receipt=receipt, actor=actor, now=now)
     audit.record(
         "fee.payment.cash",
         actor=actor,
@@ -537,7 +490,6 @@ def apply_statement(
         key = statement_key(plan.account, planned.line)
         if planned.outcome == "new":
             payment = _stage_payment(
-                db.session,
                 planned.bill,
                 planned.line.amount,
                 "statement",
