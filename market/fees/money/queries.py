@@ -16,6 +16,7 @@ from market.fees.models import FeeAccount, FeeBill, FeeCreditNote, FeePayment, F
 from market.fees.values import REFERENCE_ALPHABET, REFERENCE_PREFIX
 from market.formatting import VN_TZ
 from market.markets.models import Market, Stall
+from market.payments.models import UNMATCHED, PaymentNotification
 from market.payments.values import squeeze
 
 # A bill's reference anywhere in a transfer's content once it is squeezed (banks drop
@@ -82,6 +83,26 @@ def bill_payments(bill: FeeBill) -> list[tuple[FeePayment, FeeReceipt | None]]:
             .where(FeePayment.bill_id == bill.id)
             .order_by(FeePayment.paid_at, FeePayment.id)
         ).all()
+    )
+
+
+def receipt_of(payment: FeePayment) -> FeeReceipt | None:
+    return db.session.scalar(select(FeeReceipt).where(FeeReceipt.payment_id == payment.id))
+
+
+def board_unmatched(market: Market, limit: int = 200) -> list[PaymentNotification]:
+    """Incoming transfers into the market board's accounts that named no bill, newest first
+    (the payments' unmatched list, limited to this board's accounts)."""
+    accounts = select(FeeAccount.account_number).where(
+        FeeAccount.market_id == market.id, FeeAccount.verified_at.is_not(None)
+    )
+    return list(
+        db.session.scalars(
+            select(PaymentNotification)
+            .where(UNMATCHED, PaymentNotification.account_number.in_(accounts))
+            .order_by(PaymentNotification.id.desc())
+            .limit(limit)
+        )
     )
 
 
