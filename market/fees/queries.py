@@ -24,7 +24,8 @@ from market.fees.values import Period
 from market.markets.models import Market, Stall
 from market.merchants.queries import bill_payload
 from market.pagination import Page, paginate
-from market.vietqr import VietQRError
+from market.qr.notices import BillNotice
+from market.vietqr import VietQRError, bank_by_bin
 
 # --- the board's account -----------------------------------------------------------------
 
@@ -388,3 +389,61 @@ def unbilled_stall_count(market: Market, period: Period) -> int:
             )
         )
     )
+
+
+# --- paper ----------------------------------------------------------------------------------
+
+
+def period_label(bill: FeeBill) -> str:
+    """How paper names a bill's period, in Vietnamese (notices and receipts are Vietnamese
+    documents whatever the reader's screen language)."""
+    start = bill.period_start
+    if bill.cycle == "daily":
+        return f"Ngày {start:%d/%m/%Y}"
+    return f"Tháng {start:%m/%Y}"
+
+
+def account_line(account: FeeAccount | None) -> str:
+    if account is None:
+        return ""
+    bank = bank_by_bin(account.bank_bin)
+    name = bank.short_name if bank else account.bank_bin
+    return f"{name} · STK {account.account_number} · {account.holder_name}"
+
+
+def notice_for(
+    bill: FeeBill, lines: list[FeeBillLine], owes: Owed, account: FeeAccount | None
+) -> BillNotice:
+    return BillNotice(
+        market_name=bill.market.name,
+        period_label=period_label(bill),
+        number=bill.number,
+        stall_code=bill.stall.code,
+        holder_name=bill.merchant_name,
+        lines=tuple((line.description, line.amount) for line in lines),
+        total=bill.total,
+        amount_due=owes.due,
+        due_label=f"{bill.due_date:%d/%m/%Y}",
+        reference=bill.reference,
+        payload=bill_qr_payload(bill, owes.due, account),
+        account_line=account_line(account),
+    )
+
+
+def market_notices(market: Market, period: str) -> Iterator[BillNotice]:
+    """The notices of a market's bills of ``period``, in stall order, built a page of bills
+    at a time."""
+    account = paying_account(market.id)
+    batch: list[tuple[FeeBill, list[FeeBillLine]]] = []
+
+    def flush():
+        amounts = owed(bill for bill, _lines in batch)
+        for bill, lines in batch:
+            yield notice_for(bill, lines, amounts[bill.id], account)
+
+    for item in notice_bills(market, period):
+        batch.append(item)
+        if len(batch) == 200:
+            yield from flush()
+            batch = []
+    yield from flush()

@@ -15,6 +15,9 @@ MODULES = [
     "market.qr.decode",
     "market.qr.stickers",
     "market.qr.welcome",
+    "market.qr.notices",
+    "market.qr.receipts",
+    "market.fees.values",
 ]
 
 
