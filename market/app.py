@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from market.adoption.views import bp as adoption_bp
     from market.api import register_api
     from market.auth.views import bp as auth_bp
+    from market.fees.money.views import bp as fee_money_bp
     from market.fees.views import bp as fees_bp
     from market.guide.views import bp as guide_bp
     from market.health.views import bp as health_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(adoption_bp)
     app.register_blueprint(fees_bp)
+    app.register_blueprint(fee_money_bp)
     # The webhooks' URLs only, for url_for: their requests never reach this app, nor its
     # CSRF check (register_webhook_app); they prove themselves with the provider's signature.
     app.register_blueprint(webhooks_bp)

@@ -11,13 +11,16 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
 
+from market.auth.models import User
 from market.extensions import db
 from market.fees.models import FeeAccount, FeeBill, FeeCreditNote, FeePayment, FeeReceipt
+from market.fees.queries import period_label
 from market.fees.values import REFERENCE_ALPHABET, REFERENCE_PREFIX
-from market.formatting import VN_TZ
+from market.formatting import VN_TZ, datetime_vn
 from market.markets.models import Market, Stall
 from market.payments.models import UNMATCHED, PaymentNotification
 from market.payments.values import squeeze
+from market.qr.receipts import FeeReceiptSlip
 
 # A bill's reference anywhere in a transfer's content once it is squeezed (banks drop
 # spaces and punctuation and glue words: "PHICPAB23CD45FT26…"); overlapping, so a reference
@@ -88,6 +91,63 @@ def bill_payments(bill: FeeBill) -> list[tuple[FeePayment, FeeReceipt | None]]:
 
 def receipt_of(payment: FeePayment) -> FeeReceipt | None:
     return db.session.scalar(select(FeeReceipt).where(FeeReceipt.payment_id == payment.id))
+
+
+#: How a receipt says the money came (receipts are Vietnamese documents).
+METHOD_LABELS = {
+    "transfer": "Chuyển khoản (QR)",
+    "statement": "Chuyển khoản (đối chiếu sao kê)",
+    "cash": "Tiền mặt",
+}
+
+
+def receipt_slip(
+    receipt_id: int, market_id: int, bill_id: int | None = None
+) -> FeeReceiptSlip | None:
+    """What the receipt ``receipt_id`` of ``market_id`` (and of ``bill_id``, if given) prints,
+    with the bill's balance right after its payment."""
+    row = db.session.execute(
+        select(FeeReceipt, FeePayment, FeeBill, Market.name, Stall.code, User.full_name)
+        .join(FeePayment, FeePayment.id == FeeReceipt.payment_id)
+        .join(FeeBill, FeeBill.id == FeePayment.bill_id)
+        .join(Market, Market.id == FeeBill.market_id)
+        .join(Stall, Stall.id == FeeBill.stall_id)
+        .outerjoin(User, User.id == FeePayment.recorded_by_id)
+        .where(FeeReceipt.id == receipt_id, FeeReceipt.market_id == market_id)
+    ).first()
+    if row is None:
+        return None
+    receipt, payment, bill, market_name, stall_code, recorder = row
+    if bill_id is not None and bill.id != bill_id:
+        return None
+    paid_so_far = db.session.scalar(
+        select(func.coalesce(func.sum(FeePayment.amount), 0)).where(
+            FeePayment.bill_id == bill.id,
+            or_(
+                FeePayment.paid_at < payment.paid_at,
+                and_(FeePayment.paid_at == payment.paid_at, FeePayment.id <= payment.id),
+            ),
+        )
+    )
+    credited = db.session.scalar(
+        select(func.coalesce(func.sum(FeeCreditNote.amount), 0)).where(
+            FeeCreditNote.bill_id == bill.id
+        )
+    )
+    return FeeReceiptSlip(
+        number=receipt.number,
+        market_name=market_name,
+        stall_code=stall_code,
+        holder_name=bill.merchant_name or "",
+        bill_number=bill.number,
+        period_label=period_label(bill),
+        amount=payment.amount,
+        method_label=METHOD_LABELS.get(payment.method, payment.method),
+        paid_at=datetime_vn(payment.paid_at),
+        recorded_by=recorder or "",
+        balance_after=bill.total - int(credited) - int(paid_so_far),
+        reference=bill.reference,
+    )
 
 
 def board_unmatched(market: Market, limit: int = 200) -> list[PaymentNotification]:

@@ -26,22 +26,19 @@ from market.limits import heavy_request
 from market.markets.models import Market
 from market.markets.queries import market_by_code
 from market.payments.models import PaymentNotification
+from market.qr.receipts import render_receipts_pdf
 
-bp = Blueprint("fee_money", __name__, url_prefix="/markets/<code>/fees")
+bp = Blueprint("fee_money", __name__)
+_MARKET = "/markets/<code>/fees"
 
 #: A statement sent back from its preview travels in the page: a month of a board's account
 #: is tens of kilobytes; a file much larger is not a statement we preview in a browser.
 MAX_PREVIEW_BYTES = 2 * 1024 * 1024
 
 
-@bp.before_request
-@login_required
-def staff_only():
+def _market(code: str, *, manage: bool = False) -> Market:
     if current_user.role == "merchant":
         abort(403)
-
-
-def _market(code: str, *, manage: bool = False) -> Market:
     market = market_by_code(code)
     if market is None or not permissions.can_view_fees(current_user, market):
         raise NotFound(_("Không tìm thấy chợ “%(code)s”.", code=code))
@@ -50,9 +47,9 @@ def _market(code: str, *, manage: bool = False) -> Market:
     return market
 
 
-def _bill(market: Market, bill_id: int) -> FeeBill:
-    bill = db.session.get(FeeBill, bill_id)
-    if bill is None or bill.market_id != market.id:
+def _bill(market: Market, number: str) -> FeeBill:
+    bill = fee_queries.bill_by_number(market, number)
+    if bill is None:
         raise NotFound(_("Không tìm thấy hóa đơn."))
     return bill
 
@@ -84,10 +81,11 @@ def _payments_page(market: Market, bill: FeeBill, form: CashForm, status: int = 
     ), status
 
 
-@bp.route("/bills/<int:bill_id>/payments", methods=["GET", "POST"])
-def bill_payments(code: str, bill_id: int):
+@bp.route(f"{_MARKET}/bills/<number>/payments", methods=["GET", "POST"])
+@login_required
+def bill_payments(code: str, number: str):
     market = _market(code, manage=request.method == "POST")
-    bill = _bill(market, bill_id)
+    bill = _bill(market, number)
     form = CashForm()
     if request.method == "GET":
         return _payments_page(market, bill, CashForm(formdata=None))
@@ -108,8 +106,10 @@ def bill_payments(code: str, bill_id: int):
         _attach(form, exc)
         return _payments_page(market, bill, form, 422)
     receipt = queries.receipt_of(payment)
-    flash(_("Đã ghi nhận tiền mặt, biên lai %(n)s.", n=receipt.number if receipt else ""), "success")
-    return redirect(url_for(".bill_payments", code=market.code, bill_id=bill.id))
+    flash(
+        _("Đã ghi nhận tiền mặt, biên lai %(n)s.", n=receipt.number if receipt else ""), "success"
+    )
+    return redirect(url_for(".bill_payments", code=market.code, number=bill.number))
 
 
 # --- statement import --------------------------------------------------------------------------
@@ -124,7 +124,8 @@ def _statement_form(market: Market, **kwargs) -> StatementForm:
     return form
 
 
-@bp.route("/statement", methods=["GET", "POST"])
+@bp.route(f"{_MARKET}/statement", methods=["GET", "POST"])
+@login_required
 def statement(code: str):
     market = _market(code, manage=True)
     form = _statement_form(market)
@@ -164,7 +165,8 @@ def _preview(market: Market, form, account_id: int, filename: str, content: byte
     )
 
 
-@bp.route("/statement/apply", methods=["POST"])
+@bp.route(f"{_MARKET}/statement/apply", methods=["POST"])
+@login_required
 def apply_statement(code: str):
     market = _market(code, manage=True)
     form = StatementApplyForm()
@@ -209,12 +211,14 @@ def _unmatched_page(market: Market, failed: int | None = None, form=None, status
     return render_template("fees/money/unmatched.html", market=market, rows=rows), status
 
 
-@bp.route("/unmatched")
+@bp.route(f"{_MARKET}/unmatched")
+@login_required
 def unmatched(code: str):
     return _unmatched_page(_market(code, manage=True))
 
 
-@bp.route("/unmatched/<int:notification_id>", methods=["POST"])
+@bp.route(f"{_MARKET}/unmatched/<int:notification_id>", methods=["POST"])
+@login_required
 def assign_unmatched(code: str, notification_id: int):
     market = _market(code, manage=True)
     notification = db.session.get(PaymentNotification, notification_id)
@@ -235,7 +239,8 @@ def assign_unmatched(code: str, notification_id: int):
 # --- arrears -------------------------------------------------------------------------------------
 
 
-@bp.route("/arrears")
+@bp.route(f"{_MARKET}/arrears")
+@login_required
 def arrears(code: str):
     market = _market(code)
     report = queries.arrears(market, now=utcnow())
@@ -243,12 +248,13 @@ def arrears(code: str):
         "fees/money/arrears.html",
         market=market,
         report=report,
-        buckets=queries.AGE_BUCKETS,
+        bucket_keys=[key for key, _first, _last in queries.AGE_BUCKETS],
         can_manage=permissions.can_manage_fees(current_user, market),
     )
 
 
-@bp.route("/arrears.<fmt>")
+@bp.route(f"{_MARKET}/arrears.<fmt>")
+@login_required
 @heavy_request
 def arrears_export(code: str, fmt: str):
     market = _market(code)
@@ -268,10 +274,44 @@ def arrears_export(code: str, fmt: str):
     )
 
 
-@bp.route("/arrears/reminders")
+@bp.route(f"{_MARKET}/arrears/reminders")
+@login_required
 def reminders(code: str):
     market = _market(code)
     report = queries.arrears(market, now=utcnow())
     stall_code = request.args.get("stall")
     stalls = [s for s in report.stalls if not stall_code or s.stall_code == stall_code]
     return render_template("fees/money/reminders.html", market=market, report=report, stalls=stalls)
+
+
+# --- receipts ------------------------------------------------------------------------------------
+
+
+def _receipt_pdf(receipt_id: int, market_id: int, bill_id: int | None = None) -> Response:
+    slip = queries.receipt_slip(receipt_id, market_id, bill_id)
+    if slip is None:
+        raise NotFound(_("Không tìm thấy biên lai."))
+    return Response(
+        render_receipts_pdf([slip]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="bien-lai-{slip.number}.pdf"'},
+    )
+
+
+@bp.route(f"{_MARKET}/receipts/<int:receipt_id>.pdf")
+@login_required
+def market_receipt(code: str, receipt_id: int):
+    """The board reprints any receipt of its market."""
+    return _receipt_pdf(receipt_id, _market(code).id)
+
+
+@bp.route("/me/bills/<int:bill_id>/receipts/<int:receipt_id>.pdf")
+@login_required
+def my_receipt(bill_id: int, receipt_id: int):
+    """A merchant opens the receipts of their own bills."""
+    if current_user.role != "merchant" or current_user.merchant_id is None:
+        abort(403)
+    bill = fee_queries.merchant_bill(current_user.merchant_id, bill_id)
+    if bill is None:
+        raise NotFound(_("Không tìm thấy biên lai."))
+    return _receipt_pdf(receipt_id, bill.market_id, bill.id)
