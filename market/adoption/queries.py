@@ -58,6 +58,7 @@ from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, NotFound
 from market.extensions import db
+from market.fees.money.queries import collected_shares
 from market.markets.models import DISTRICTS, Market, Stall
 from market.markets.queries import market_by_code, visible_markets
 from market.merchants.models import PayeeAccount
@@ -230,6 +231,9 @@ class Counts:
     paying: dict[int, tuple[int, int]]
     payments: dict[int, tuple[int, int]]
     series: dict[str, list]
+    # market id -> (collected, cashless) of its last closed billing period, for the markets
+    # that bill their fees here (market.fees.money.queries.collected_shares).
+    fees: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def count_figures(
@@ -258,7 +262,17 @@ def count_figures(
         paying=_paying_stalls(ids, window, settings.active_min_payments),
         payments=_payment_totals(ids, window),
         series=trend,
+        fees=fee_shares(ids, today),
     )
+
+
+def fee_shares(market_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
+    """(collected, cashless) of each market's last closed billing period (its fee criterion
+    is measured from it); markets without bills are left out (declared)."""
+    return {
+        market_id: (share.collected, share.cashless)
+        for market_id, share in collected_shares(market_ids, today).items()
+    }
 
 
 def province_report(
@@ -373,6 +387,9 @@ def market_figures(
             row.stalls_with_qr,
             market.fees_cashless_since,
             market.ecommerce_listed_since,
+        )
+        row.criteria = rules.with_measured_fees(
+            row.criteria, counts.fees.get(market.id), settings.fees_cashless_share
         )
         rows.append(row)
     return rows

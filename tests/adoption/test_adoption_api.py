@@ -95,6 +95,7 @@ def test_province_adoption_json(client, tokens, now):
                 "required": 4,
                 "shortfall": 1,
                 "since": None,
+                "measured": False,
             },
             {
                 "key": "ecommerce_listed",
@@ -103,6 +104,7 @@ def test_province_adoption_json(client, tokens, now):
                 "required": 1,
                 "shortfall": 1,
                 "since": None,
+                "measured": False,
             },
         ],
     }
