@@ -21,7 +21,7 @@ from market.fees.models import FeeBill
 from market.fees.money import exports, queries, services
 from market.fees.money.forms import AssignToBillForm, CashForm, StatementApplyForm, StatementForm
 from market.fees.statements import StatementError
-from market.formatting import VN_TZ
+from market.formatting import VN_TZ, money
 from market.limits import heavy_request
 from market.markets.models import Market
 from market.markets.queries import market_by_code
@@ -191,7 +191,7 @@ def apply_statement(code: str):
             "Đã nhập sao kê: %(new)s khoản mới (%(amount)s), %(paired)s khoản đã có thông báo, "
             "%(known)s khoản đã nhập trước đó.",
             new=plan.count("new"),
-            amount=f"{plan.new_amount:,}".replace(",", "."),
+            amount=money(plan.new_amount),
             paired=plan.count("paired"),
             known=plan.count("known"),
         ),
