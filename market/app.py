@@ -268,6 +268,7 @@ def register_commands(app: Flask) -> None:
     from market.adoption.cli import register as register_adoption
     from market.auth.cli import register as register_auth
     from market.fees.cli import register as register_fees
+    from market.fees.money.cli import register as register_fee_money
     from market.markets.cli import register as register_markets
     from market.payments.cli import register as register_payments
     from market.stickers.cli import register as register_stickers
@@ -275,6 +276,7 @@ def register_commands(app: Flask) -> None:
     register_adoption(app)
     register_auth(app)
     register_fees(app)
+    register_fee_money(app)
     register_markets(app)
     register_payments(app)
     register_stickers(app)

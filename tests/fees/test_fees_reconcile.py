@@ -108,3 +108,31 @@ def test_a_bill_of_another_market_is_not_paid_into_this_board(world, client):
     other = bill(world, stall=world.stall_b, reference="CPZZ23CD45")
     _pay(client, 5061, 500_000, "CPZZ23CD45")
     assert _status(other) == "open"
+
+
+def test_fees_reconcile_picks_up_a_transfer_that_came_before_its_bill(world, client, runner):
+    board_account(world)
+    _pay(client, 5071, 500_000, "CPAB23CD45")  # the bill is issued after the transfer
+    made = bill(world, total=500_000)
+    assert _status(made) == "open"
+    result = runner.invoke(args=["fees-reconcile", "--market", "TN-A"])
+    assert result.exit_code == 0, result.output
+    assert '"payments": 1' in result.output
+    assert _status(made) == "paid"
+    again = runner.invoke(args=["fees-reconcile"])
+    assert '"payments": 0' in again.output
+
+
+def test_fees_import_statement_command(world, runner, tmp_path):
+    from tests.fees.test_fees_statement_import import _file
+
+    board_account(world)
+    made = bill(world, reference="CPHH23CD47", total=600_000, period="2026-02")
+    path = tmp_path / "saoke.xlsx"
+    path.write_bytes(_file("vcb_saoke.xlsx"))
+    args = ["fees-import-statement", "--market", "TN-A", "--user", "manager", str(path)]
+    dry = runner.invoke(args=args)
+    assert dry.exit_code == 0 and '"new": 1' in dry.output and _status(made) == "open"
+    applied = runner.invoke(args=[*args, "--apply"])
+    assert applied.exit_code == 0, applied.output
+    assert _status(made) == "paid"
