@@ -24,6 +24,7 @@ DOMAIN_APIS = (
     "market.markets.api",
     "market.merchants.api",
     "market.adoption.api",
+    "market.fees.api",
     "market.fees.money.api",
 )
 

@@ -40,7 +40,10 @@ class DongField(StringField):
 
     def pre_validate(self, form) -> None:
         self.amount = None
-        self.amount = parse_dong(self.data, allow_zero=self.allow_zero)
+        try:
+            self.amount = parse_dong(self.data, allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class PeriodField(StringField):

@@ -79,3 +79,16 @@ def setup_fees(world) -> FeesWorld:
 @pytest.fixture
 def fees(world) -> FeesWorld:
     return setup_fees(world)
+
+
+@pytest.fixture
+def api(client, world):
+    """A client of /api/v1 sending the named world user's personal token."""
+    from market.auth.services import create_api_token
+    from tests.api.conftest import Api
+
+    def token_for(username: str) -> str:
+        _token, secret = create_api_token(world.users[username], f"test {username}")
+        return secret
+
+    return Api(client, token_for)
