@@ -124,6 +124,7 @@ def test_arrears_by_stall_and_age_with_exports_and_reminders(app, world, overdue
     Auth(client).login("helper")
     html = client.get("/markets/TN-A/fees/arrears").get_data(as_text=True)
     assert "A-01" in html and "800.000" in html
+    assert f"/markets/TN-A/fees/bills/{overdue.number}/payments" in html
     xlsx = client.get("/markets/TN-A/fees/arrears.xlsx")
     rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
     assert rows[1][0] == "A-01" and rows[1][7] == 500_000 and len(rows) == 3
