@@ -57,11 +57,17 @@ MATRIX = [
     (
         "fee_money.market_receipt",
         "GET",
-        "/markets/TN-A/fees/receipts/{receipt}.pdf",
+        "/markets/TN-A/fees/payments/{payment}/receipt.pdf",
         None,
         STAFF_A,
     ),
-    ("fee_money.my_receipt", "GET", "/me/bills/{bill}/receipts/{receipt}.pdf", None, {"merchant"}),
+    (
+        "fee_money.my_receipt",
+        "GET",
+        "/me/bills/{bill}/payments/{payment}/receipt.pdf",
+        None,
+        {"merchant"},
+    ),
     (
         "api.fee_money.bill_payments",
         "GET",
@@ -140,7 +146,7 @@ def _state():
 )
 def test_access(app, world, board, endpoint, method, url, data, allowed):
     account, made = board
-    receipt_id = db.session.scalar(select(func.min(FeeReceipt.id)))
+    payment_id = db.session.scalar(select(func.min(FeeReceipt.payment_id)))
     api = url.startswith("/api/")
     for number, role in enumerate(ACCESS_ROLES):
         notification = _unmatched(f"ACC{number}")
@@ -170,7 +176,7 @@ def test_access(app, world, board, endpoint, method, url, data, allowed):
             kwargs = {"json": data}
         elif data:
             kwargs = {"data": data}
-        target = url.format(notification=notification.id, receipt=receipt_id, bill=made.id)
+        target = url.format(notification=notification.id, payment=payment_id, bill=made.id)
         before = _state()
         response = client.open(target, method=method, headers=headers, **kwargs)
         db.session.expire_all()

@@ -47,18 +47,25 @@ def test_cash_on_a_bill_gives_a_receipt_the_board_and_merchant_open(app, world, 
     page = client.get(url).get_data(as_text=True)
     assert "PT2026-000001" in page and "Q1/22" in page
     receipt = db.session.scalar(select(FeeReceipt))
-    pdf = client.get(f"/markets/TN-A/fees/receipts/{receipt.id}.pdf")
+    pdf = client.get(f"/markets/TN-A/fees/payments/{receipt.payment_id}/receipt.pdf")
     assert pdf.mimetype == "application/pdf"
     text = _pdf_text(pdf.data)
     assert "PT2026-000001" in text and "200.000" in text and "300.000" in text  # balance after
 
     merchant = app.test_client()
     Auth(merchant).login("merchant")
-    own = merchant.get(f"/me/bills/{overdue.id}/receipts/{receipt.id}.pdf")
+    # From the bill's page, as the merchant finds it.
+    page = merchant.get(f"/me/bills/{overdue.id}").get_data(as_text=True)
+    link = f"/me/bills/{overdue.id}/payments/{receipt.payment_id}/receipt.pdf"
+    assert link in page
+    own = merchant.get(link)
     assert own.status_code == 200 and own.mimetype == "application/pdf"
     # Another merchant's bill, or a receipt of another bill: not found.
     other = bill(world, stall=world.stall_b, reference="CPZZ23CD45", period="2026-01")
-    assert merchant.get(f"/me/bills/{other.id}/receipts/{receipt.id}.pdf").status_code == 404
+    assert (
+        merchant.get(f"/me/bills/{other.id}/payments/{receipt.payment_id}/receipt.pdf").status_code
+        == 404
+    )
 
 
 def test_bad_cash_is_answered_field_by_field(app, world, overdue):

@@ -105,7 +105,7 @@ def record_cash(code: str, number: str, body: dict):
     return _payment_out(bill, payment, queries.receipt_of(payment))
 
 
-def _receipt_out(market: Market, receipt_id: int, slip) -> dict:
+def _receipt_out(market: Market, payment_id: int, slip) -> dict:
     return {
         "number": slip.number,
         "market": market.code,
@@ -119,7 +119,7 @@ def _receipt_out(market: Market, receipt_id: int, slip) -> dict:
         "recorded_by": slip.recorded_by,
         "balance_after": slip.balance_after,
         "pdf": url_for(
-            "fee_money.market_receipt", code=market.code, receipt_id=receipt_id, _external=True
+            "fee_money.market_receipt", code=market.code, payment_id=payment_id, _external=True
         ),
     }
 
@@ -134,10 +134,10 @@ def _receipt_out(market: Market, receipt_id: int, slip) -> dict:
 def receipt(code: str, number: str):
     market = _market(code)
     found = queries.receipt_by_number(market, number)
-    slip = queries.receipt_slip(found.id, market.id) if found else None
+    slip = queries.receipt_slip(found.payment_id, market.id) if found else None
     if slip is None:
         raise NotFound(_("Không tìm thấy biên lai."))
-    return _receipt_out(market, found.id, slip)
+    return _receipt_out(market, found.payment_id, slip)
 
 
 @bp.get("/markets/<code>/fees/arrears")

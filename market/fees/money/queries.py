@@ -102,10 +102,10 @@ METHOD_LABELS = {
 
 
 def receipt_slip(
-    receipt_id: int, market_id: int, bill_id: int | None = None
+    payment_id: int, market_id: int, bill_id: int | None = None
 ) -> FeeReceiptSlip | None:
-    """What the receipt ``receipt_id`` of ``market_id`` (and of ``bill_id``, if given) prints,
-    with the bill's balance right after its payment."""
+    """What the receipt of payment ``payment_id`` of ``market_id`` (and of ``bill_id``, if
+    given) prints, with the bill's balance right after that payment."""
     row = db.session.execute(
         select(FeeReceipt, FeePayment, FeeBill, Market.name, Stall.code, User.full_name)
         .join(FeePayment, FeePayment.id == FeeReceipt.payment_id)
@@ -113,7 +113,7 @@ def receipt_slip(
         .join(Market, Market.id == FeeBill.market_id)
         .join(Stall, Stall.id == FeeBill.stall_id)
         .outerjoin(User, User.id == FeePayment.recorded_by_id)
-        .where(FeeReceipt.id == receipt_id, FeeReceipt.market_id == market_id)
+        .where(FeeReceipt.payment_id == payment_id, FeeReceipt.market_id == market_id)
     ).first()
     if row is None:
         return None

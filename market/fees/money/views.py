@@ -287,8 +287,8 @@ def reminders(code: str):
 # --- receipts ------------------------------------------------------------------------------------
 
 
-def _receipt_pdf(receipt_id: int, market_id: int, bill_id: int | None = None) -> Response:
-    slip = queries.receipt_slip(receipt_id, market_id, bill_id)
+def _receipt_pdf(payment_id: int, market_id: int, bill_id: int | None = None) -> Response:
+    slip = queries.receipt_slip(payment_id, market_id, bill_id)
     if slip is None:
         raise NotFound(_("Không tìm thấy biên lai."))
     return Response(
@@ -298,20 +298,20 @@ def _receipt_pdf(receipt_id: int, market_id: int, bill_id: int | None = None) ->
     )
 
 
-@bp.route(f"{_MARKET}/receipts/<int:receipt_id>.pdf")
+@bp.route(f"{_MARKET}/payments/<int:payment_id>/receipt.pdf")
 @login_required
-def market_receipt(code: str, receipt_id: int):
-    """The board reprints any receipt of its market."""
-    return _receipt_pdf(receipt_id, _market(code).id)
+def market_receipt(code: str, payment_id: int):
+    """The board reprints the receipt of any payment of its market."""
+    return _receipt_pdf(payment_id, _market(code).id)
 
 
-@bp.route("/me/bills/<int:bill_id>/receipts/<int:receipt_id>.pdf")
+@bp.route("/me/bills/<int:bill_id>/payments/<int:payment_id>/receipt.pdf")
 @login_required
-def my_receipt(bill_id: int, receipt_id: int):
+def my_receipt(bill_id: int, payment_id: int):
     """A merchant opens the receipts of their own bills."""
     if current_user.role != "merchant" or current_user.merchant_id is None:
         abort(403)
     bill = fee_queries.merchant_bill(current_user.merchant_id, bill_id)
     if bill is None:
         raise NotFound(_("Không tìm thấy biên lai."))
-    return _receipt_pdf(receipt_id, bill.market_id, bill.id)
+    return _receipt_pdf(payment_id, bill.market_id, bill.id)
