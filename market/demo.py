@@ -2,7 +2,7 @@
 
 11 live Chợ 4.0 markets with about 2,100 stalls and merchants, a few dozen markets still
 planned or onboarding, real NAPAS BINs with made-up but well-formed account numbers, eight
-weeks of received payments, and one login per role.
+weeks of received payments, three months of market fee bills, and one login per role.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from sqlalchemy import func, insert, select, update
 from market.adoption.services import rebuild_rollups
 from market.auth.models import User
 from market.extensions import db
+from market.fees import services as fee_services
+from market.fees.models import FeeAccount, FeeRate, FeeType, MeterReading
+from market.fees.values import Period, month_of
 from market.markets.models import GOODS_CATEGORIES, Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.payments.models import PaymentNotification
@@ -348,6 +351,8 @@ def load() -> dict[str, int]:
     db.session.commit()
     payments = _payments(rng, payee_rows, now)
     rebuild_rollups()  # commits
+    fees = seed_fee_bills(by_code, by_name, now)
+    db.session.commit()
     return {
         "markets": len(markets),
         "stalls": len(stall_ids),
@@ -355,6 +360,7 @@ def load() -> dict[str, int]:
         "payee_accounts": len(payee_rows),
         "payments": payments,
         "users": len(users),
+        "fee_bills": fees["bills"],
     }
 
 
@@ -456,3 +462,135 @@ def _users(by_code: dict[str, Market], merchant_id: int) -> list[User]:
         user.set_password(DEMO_PASSWORD)
         users.append(user)
     return users
+
+
+# --- market fees ----------------------------------------------------------------------------
+
+#: (code, name, kind, unit, rate by goods category ("" for every other)) of every live market.
+DEMO_FEES = (
+    (
+        "THUE",
+        "Tiền thuê sạp",
+        "rent_category",
+        "",
+        {"": 450_000, "rau-cu": 300_000, "hoa-qua": 300_000, "thit": 600_000, "thuy-san": 600_000},
+    ),
+    ("VESINH", "Phí vệ sinh", "fixed", "", {"": 60_000}),
+    ("BAOVE", "Phí bảo vệ", "fixed", "", {"": 30_000}),
+    ("DIEN", "Tiền điện", "metered", "kWh", {"": 3_500}),
+)
+FEE_MONTHS = 3
+
+
+def fee_periods(now: datetime, months: int = FEE_MONTHS) -> list[Period]:
+    """The ``months`` billing months before ``now``'s month, oldest first (closed periods)."""
+    periods = [month_of(now.date()).previous()]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
+def seed_fee_bills(
+    by_code: dict[str, Market], by_name: dict[str, User], now: datetime
+) -> dict[str, int]:
+    """Every live market's board account (entered by its staff, verified by someone else),
+    its fees with rates from a year back (hygiene up by 10,000 from the last month: a dated
+    rate), a meter reading per active stall and month, and bills for the last three closed
+    months. Payments are the money side's to add (they call this, then pay most bills).
+    Deterministic; stages and flushes, the caller commits."""
+    rng = random.Random(SEED + 19)
+    periods = fee_periods(now)
+    first = periods[0].start.replace(year=periods[0].start.year - 1)
+    admin = by_name["admin"]
+    live = [by_code[code] for code, *_rest in LIVE_MARKETS]
+    managers: dict[int, User] = {}
+    for user in by_name.values():
+        for market in user.markets if user.role in ("manager", "helper") else []:
+            managers.setdefault(market.id, user)
+    accounts, types = [], []
+    for market in live:
+        entered = managers.get(market.id)
+        accounts.append(
+            FeeAccount(
+                market_id=market.id,
+                bank_bin=rng.choice(("970415", "970405", "970418", "970436")),
+                account_number=f"11{rng.randrange(10**9, 10**10)}",
+                holder_name="BAN QUAN LY " + transliterate(market.name).upper(),
+                is_current=True,
+                created_at=now - timedelta(days=400),
+                created_by_id=entered.id if entered else None,
+                verified_at=now - timedelta(days=399),
+                verified_by_id=admin.id,
+            )
+        )
+        for position, (code, name, kind, unit, _rates) in enumerate(DEMO_FEES, start=1):
+            types.append(
+                FeeType(
+                    market_id=market.id,
+                    code=code,
+                    name=name,
+                    kind=kind,
+                    cycle="monthly",
+                    unit=unit,
+                    active=True,
+                    position=position,
+                    created_at=now - timedelta(days=400),
+                )
+            )
+    db.session.add_all(accounts + types)
+    db.session.flush()
+    rate_rows, meters = [], {}
+    for fee_type in types:
+        rates = dict(DEMO_FEES[fee_type.position - 1][4])
+        for category, amount in rates.items():
+            rate_rows.append(
+                {
+                    "fee_type_id": fee_type.id,
+                    "category": category,
+                    "valid_from": first,
+                    "amount": amount,
+                    "created_at": now - timedelta(days=400),
+                }
+            )
+        if fee_type.code == "VESINH":
+            rate_rows.append(
+                {
+                    "fee_type_id": fee_type.id,
+                    "category": "",
+                    "valid_from": periods[-1].start,
+                    "amount": rates[""] + 10_000,
+                    "created_at": now - timedelta(days=60),
+                }
+            )
+        if fee_type.kind == "metered":
+            meters[fee_type.market_id] = fee_type.id
+    db.session.execute(insert(FeeRate), rate_rows)
+    stalls = db.session.execute(
+        select(Stall.id, Stall.market_id)
+        .where(Stall.market_id.in_(list(meters)), Stall.status == "active")
+        .order_by(Stall.id)
+    ).all()
+    readings = []
+    for stall_id, market_id in stalls:
+        index = rng.randrange(500, 20_000)
+        for period in periods:
+            used = rng.randrange(15, 160)
+            readings.append(
+                {
+                    "stall_id": stall_id,
+                    "fee_type_id": meters[market_id],
+                    "period": period.key,
+                    "start_reading": index,
+                    "end_reading": index + used,
+                    "recorded_at": datetime.combine(period.end, datetime.min.time(), UTC),
+                }
+            )
+            index += used
+    db.session.execute(insert(MeterReading), readings)
+    bills = 0
+    for period in periods:
+        issued = datetime.combine(period.start, datetime.min.time(), UTC) + timedelta(hours=1)
+        for market in live:
+            bills += fee_services.stage_bills(None, market, period, now=issued).created
+    db.session.flush()
+    return {"bills": bills, "readings": len(readings), "fee_types": len(types)}

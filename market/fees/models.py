@@ -300,6 +300,13 @@ class FeeBillLine(db.Model):
         ),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         Index("ix_fee_bill_lines_bill_position", "bill_id", "position"),
+        # The few lines that carry a credit over, found without reading every line.
+        Index(
+            "ix_fee_bill_lines_carry",
+            "bill_id",
+            postgresql_where=text("kind = 'carry'"),
+            sqlite_where=text("kind = 'carry'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

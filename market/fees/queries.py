@@ -186,57 +186,58 @@ def credit_balances(market_id: int, period: Period, stall_ids: Iterable[int]) ->
     carried. Stalls without credit are left out.
 
     The one place a carried credit is computed (the billing calls it); the payments side
-    (partial, over and late payments) only has to record ``fee_payments`` rows."""
+    (partial, over and late payments) only has to record ``fee_payments`` rows. A market
+    without payments or credit notes has no credit: two indexed queries say so."""
     wanted = set(stall_ids)
-    if not wanted:
+    paid = dict(
+        db.session.execute(
+            select(FeePayment.bill_id, func.sum(FeePayment.amount))
+            .where(FeePayment.market_id == market_id)
+            .group_by(FeePayment.bill_id)
+        ).all()
+    )
+    credited = dict(
+        db.session.execute(
+            select(FeeCreditNote.bill_id, func.sum(FeeCreditNote.amount))
+            .where(FeeCreditNote.market_id == market_id)
+            .group_by(FeeCreditNote.bill_id)
+        ).all()
+    )
+    if not wanted or not (paid or credited):
         return {}
-    paid = (
-        select(FeePayment.bill_id, func.sum(FeePayment.amount).label("amount"))
-        .join(FeeBill, FeeBill.id == FeePayment.bill_id)
-        .where(FeeBill.market_id == market_id)
-        .group_by(FeePayment.bill_id)
-        .subquery()
-    )
-    credited = (
-        select(FeeCreditNote.bill_id, func.sum(FeeCreditNote.amount).label("amount"))
-        .where(FeeCreditNote.market_id == market_id)
-        .group_by(FeeCreditNote.bill_id)
-        .subquery()
-    )
-    carried = (
-        select(FeeBillLine.bill_id, func.sum(FeeBillLine.amount).label("amount"))
-        .join(FeeBill, FeeBill.id == FeeBillLine.bill_id)
-        .where(FeeBill.market_id == market_id, FeeBillLine.kind == "carry")
-        .group_by(FeeBillLine.bill_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(
-            FeeBill.stall_id,
-            FeeBill.total,
-            func.coalesce(paid.c.amount, 0),
-            func.coalesce(credited.c.amount, 0),
-            func.coalesce(carried.c.amount, 0),
-        )
-        .outerjoin(paid, paid.c.bill_id == FeeBill.id)
-        .outerjoin(credited, credited.c.bill_id == FeeBill.id)
-        .outerjoin(carried, carried.c.bill_id == FeeBill.id)
+    earlier = (
+        select(FeeBill.id)
         .where(
             FeeBill.market_id == market_id,
             FeeBill.cycle == period.cycle,
             FeeBill.period_start < period.start,
-            # Only stalls that ever paid or were credited more than a bill asked can have one.
-            (func.coalesce(paid.c.amount, 0) + func.coalesce(credited.c.amount, 0) > 0)
-            | (func.coalesce(carried.c.amount, 0) < 0),
         )
+        .scalar_subquery()
     )
+    carried = dict(
+        db.session.execute(
+            select(FeeBillLine.bill_id, func.sum(FeeBillLine.amount))
+            .where(FeeBillLine.kind == "carry", FeeBillLine.bill_id.in_(earlier))
+            .group_by(FeeBillLine.bill_id)
+        ).all()
+    )
+    involved = list(set(paid) | set(credited) | set(carried))
     balance: dict[int, int] = {}
-    for stall_id, total, paid_amount, credited_amount, carried_amount in rows:
-        if stall_id not in wanted:
-            continue
-        excess = max(0, int(paid_amount) + int(credited_amount) - int(total))
-        # carried_amount is negative: credit this bill used up
-        balance[stall_id] = balance.get(stall_id, 0) + excess + int(carried_amount)
+    for start in range(0, len(involved), 1000):
+        rows = db.session.execute(
+            select(FeeBill.id, FeeBill.stall_id, FeeBill.total).where(
+                FeeBill.id.in_(involved[start : start + 1000]),
+                FeeBill.market_id == market_id,
+                FeeBill.cycle == period.cycle,
+                FeeBill.period_start < period.start,
+            )
+        )
+        for bill_id, stall_id, total in rows:
+            if stall_id not in wanted:
+                continue
+            excess = max(0, int(paid.get(bill_id, 0)) + int(credited.get(bill_id, 0)) - total)
+            # a carry line is negative: credit that bill used up
+            balance[stall_id] = balance.get(stall_id, 0) + excess + int(carried.get(bill_id, 0))
     return {stall_id: amount for stall_id, amount in balance.items() if amount > 0}
 
 

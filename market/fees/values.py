@@ -42,8 +42,12 @@ _IN_TEXT = re.compile(rf"(?<![A-Z0-9]){REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{
 
 
 def new_reference() -> str:
-    """A new random payment reference (uniqueness is the database's to enforce)."""
-    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    """A new random payment reference (uniqueness is the database's to enforce): 40 random
+    bits, five bits a symbol."""
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    return REFERENCE_PREFIX + "".join(
+        REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5)
+    )
 
 
 def is_reference(text: str) -> bool:

@@ -199,6 +199,7 @@ def upgrade():
     )
     with op.batch_alter_table('fee_bill_lines', schema=None) as batch_op:
         batch_op.create_index('ix_fee_bill_lines_bill_position', ['bill_id', 'position'], unique=False)
+        batch_op.create_index('ix_fee_bill_lines_carry', ['bill_id'], unique=False, sqlite_where=sa.text("kind = 'carry'"), postgresql_where=sa.text("kind = 'carry'"))
 
     op.create_table('fee_payments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -251,6 +252,7 @@ def downgrade():
 
     op.drop_table('fee_payments')
     with op.batch_alter_table('fee_bill_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_fee_bill_lines_carry', sqlite_where=sa.text("kind = 'carry'"), postgresql_where=sa.text("kind = 'carry'"))
         batch_op.drop_index('ix_fee_bill_lines_bill_position')
 
     op.drop_table('fee_bill_lines')
