@@ -154,6 +154,10 @@ def _reconcile_where(where, now: datetime) -> Reconciled:
                 # The same notification by another worker, or a receipt number taken by a
                 # payment of the same market at the same moment: look again.
                 db.session.rollback()
+            except Conflict:
+                # A person worked it off the unmatched list meanwhile: theirs stands.
+                db.session.rollback()
+                break
         return Reconciled(None, None, duplicate=True)
 
 
