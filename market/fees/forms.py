@@ -163,3 +163,16 @@ class CreditNoteForm(FlaskForm):
 class ReadingsForm(FlaskForm):
     """The meter walk: the CSRF token; the readings are ``end-<stall id>`` (and, for a new
     meter, ``start-<stall id>``) inputs, read by the view (blank ones are skipped)."""
+
+
+class ChargeForm(FlaskForm):
+    stall = StringField(
+        _l("Sạp (mã)"), [InputRequired(_l("Vui lòng nhập mã sạp.")), Length(max=20)]
+    )
+    period = PeriodField(_l("Tính vào hóa đơn tháng (NNNN-TT)"))
+    amount = DongField(_l("Số tiền (đồng)"))
+    note = StringField(_l("Ghi chú"), [Length(max=200)])
+
+
+class AreasForm(FlaskForm):
+    """The CSRF token; the areas are ``area-<stall id>`` inputs in m², read by the view."""

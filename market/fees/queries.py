@@ -14,9 +14,11 @@ from market.fees.models import (
     FeeAccount,
     FeeBill,
     FeeBillLine,
+    FeeCharge,
     FeeCreditNote,
     FeePayment,
     FeeRate,
+    FeeStallArea,
     FeeType,
     MeterReading,
 )
@@ -108,6 +110,34 @@ def rates_in_force(fee_type_ids: Iterable[int], on: date) -> dict[int, dict[str,
         type_id: {category: amount for category, (_from, amount) in by_category.items()}
         for type_id, by_category in found.items()
     }
+
+
+def charges_of(fee_type: FeeType, *, limit: int = 50) -> list[tuple]:
+    """A one-off fee's latest charges: (charge, stall code, billed bill number or None)."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(FeeCharge, Stall.code, FeeBill.number)
+            .join(Stall, Stall.id == FeeCharge.stall_id)
+            .outerjoin(FeeBill, FeeBill.id == FeeCharge.bill_id)
+            .where(FeeCharge.fee_type_id == fee_type.id)
+            .order_by(FeeCharge.id.desc())
+            .limit(limit)
+        )
+    ]
+
+
+def stall_areas(market: Market) -> list[tuple]:
+    """Every active stall of the market with its area in dm² (or None), in stall order."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Stall, FeeStallArea.area_dm2)
+            .outerjoin(FeeStallArea, FeeStallArea.stall_id == Stall.id)
+            .where(Stall.market_id == market.id, Stall.status == "active")
+            .order_by(Stall.code)
+        )
+    ]
 
 
 def readings_of(market: Market, fee_type: FeeType, period: Period) -> list[tuple]:

@@ -27,8 +27,10 @@ from market.errors import InvalidInput, NotFound
 from market.extensions import db
 from market.fees import queries, services
 from market.fees.forms import (
+    AreasForm,
     BillingForm,
     BoardAccountForm,
+    ChargeForm,
     CreditNoteForm,
     FeeTypeForm,
     RateForm,
@@ -39,6 +41,7 @@ from market.fees.services import ReadingEntry
 from market.fees.values import InvalidPeriod, month_of, parse_period
 from market.formatting import VN_TZ
 from market.limits import heavy_request
+from market.markets import queries as market_queries
 from market.markets.models import GOODS_CATEGORIES, Market
 from market.markets.views import market_or_404
 from market.merchants import values
@@ -234,15 +237,115 @@ def fee_type(code: str, type_id: int):
                 flash(_("Đã thêm mức phí mới."), "ok")
                 return redirect(url_for("fees.fee_type", code=market.code, type_id=fee.id))
         status = 422
+    return _fee_type_page(market, fee, form, status=status)
+
+
+def _fee_type_page(market: Market, fee, form, *, charge_form=None, status: int = 200):
     return render_template(
         "fees/fee_type.html",
         market=market,
         fee=fee,
         rates=queries.rates_of(fee),
         form=form,
+        charge_form=charge_form or ChargeForm(formdata=None, period=_this_month()),
+        charges=queries.charges_of(fee) if fee.kind == "one_off" else [],
         can_manage=permissions.can_manage_fees(current_user, market),
         categories=GOODS_CATEGORIES,
     ), status
+
+
+@bp.route("/markets/<code>/fees/types/<int:type_id>/charges", methods=["POST"])
+@login_required
+def add_charge(code: str, type_id: int):
+    market = _manager_market(code)
+    fee = queries.fee_type_of(market, type_id)
+    if fee is None or fee.kind != "one_off":
+        raise NotFound()
+    form = ChargeForm()
+    if form.validate_on_submit():
+        stall = market_queries.stall_by_code(market, form.stall.data.strip().upper())
+        if stall is None:
+            form.stall.errors = [_("Không tìm thấy sạp “%(code)s”.", code=form.stall.data)]
+        else:
+            try:
+                services.add_charge(
+                    current_user,
+                    stall,
+                    fee,
+                    period_text=form.period.period.key,
+                    amount=form.amount.amount,
+                    note=(form.note.data or "").strip(),
+                )
+            except InvalidInput as exc:
+                db.session.rollback()
+                _attach(form, exc)
+            else:
+                flash(_("Đã ghi khoản thu cho sạp %(code)s.", code=stall.code), "ok")
+                return redirect(url_for("fees.fee_type", code=market.code, type_id=fee.id))
+    return _fee_type_page(market, fee, RateForm(formdata=None), charge_form=form, status=422)
+
+
+@bp.route("/markets/<code>/fees/areas", methods=["GET", "POST"])
+@login_required
+def areas(code: str):
+    market = _manager_market(code)
+    form = AreasForm()
+    errors: dict[str, list[str]] = {}
+    typed: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors = {"_": [_("Phiên làm việc đã hết hạn. Vui lòng tải lại trang.")]}
+        else:
+            entries, errors, typed = _typed_areas(request.form)
+            if not errors and entries:
+                try:
+                    changed = services.set_stall_areas(current_user, market, entries)
+                except InvalidInput as exc:
+                    db.session.rollback()
+                    errors = exc.errors
+                else:
+                    flash(_("Đã lưu diện tích %(n)s sạp.", n=changed), "ok")
+                    return redirect(url_for("fees.areas", code=market.code))
+        status = 422 if errors else 200
+    return render_template(
+        "fees/areas.html",
+        market=market,
+        rows=queries.stall_areas(market),
+        form=form,
+        errors=errors,
+        typed=typed,
+    ), status
+
+
+def _typed_areas(form) -> tuple[dict[int, int], dict[str, list[str]], dict[str, str]]:
+    """``area-<stall id>`` inputs in m² ("2,5" or "2.5") as dm²; errors by stall id."""
+    entries: dict[int, int] = {}
+    errors: dict[str, list[str]] = {}
+    typed: dict[str, str] = {}
+    for key, raw in form.items():
+        which, _sep, stall = key.partition("-")
+        if which != "area" or not (stall.isascii() and stall.isdigit()) or len(stall) > 10:
+            continue
+        value = raw.strip().replace(",", ".")
+        if not value:
+            continue
+        typed[key] = raw.strip()[:20]
+        whole, _dot, part = value.partition(".")
+        if not (
+            whole.isascii()
+            and whole.isdigit()
+            and len(whole) <= 5
+            and (part == "" or (part.isascii() and part.isdigit() and len(part) <= 2))
+        ):
+            errors[stall] = [_("Diện tích “%(v)s” phải là số m², ví dụ 2,5.", v=raw.strip()[:20])]
+            continue
+        dm2 = int(whole) * 100 + int((part + "00")[:2])
+        if not 0 < dm2 <= 1_000_000:
+            errors[stall] = [_("Diện tích phải lớn hơn 0.")]
+            continue
+        entries[int(stall)] = dm2
+    return entries, errors, typed
 
 
 @bp.route("/markets/<code>/fees/bill", methods=["POST"])

@@ -3,6 +3,8 @@ and the other market's staff and merchant; refused requests change nothing."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -12,8 +14,10 @@ from market.fees import services
 from market.fees.models import (
     FeeAccount,
     FeeBill,
+    FeeCharge,
     FeeCreditNote,
     FeeRate,
+    FeeStallArea,
     FeeType,
     MeterReading,
 )
@@ -32,6 +36,9 @@ MATRIX = [
     ("fees.create_type", "POST", "/markets/TN-A/fees/types", MANAGERS_A, 422),
     ("fees.fee_type", "GET", "/markets/TN-A/fees/types/1", STAFF_A, 200),
     ("fees.fee_type", "POST", "/markets/TN-A/fees/types/1", MANAGERS_A, 422),
+    ("fees.add_charge", "POST", "/markets/TN-A/fees/types/4/charges", MANAGERS_A, 422),
+    ("fees.areas", "GET", "/markets/TN-A/fees/areas", MANAGERS_A, 200),
+    ("fees.areas", "POST", "/markets/TN-A/fees/areas", MANAGERS_A, 200),
     ("fees.bill", "POST", "/markets/TN-A/fees/bill", MANAGERS_A, 422),
     ("fees.bills", "GET", "/markets/TN-A/fees/bills?period=2026-11", STAFF_A, 200),
     ("fees.bill_detail", "GET", "/markets/TN-A/fees/bills/202611-0001", STAFF_A, 200),
@@ -55,7 +62,17 @@ MATRIX = [
 def _state():
     counts = tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (FeeAccount, FeeType, FeeRate, FeeBill, FeeCreditNote, MeterReading, AuditLog)
+        for model in (
+            FeeAccount,
+            FeeType,
+            FeeRate,
+            FeeBill,
+            FeeCreditNote,
+            MeterReading,
+            FeeCharge,
+            FeeStallArea,
+            AuditLog,
+        )
     )
     verified = db.session.scalar(select(func.count(FeeAccount.verified_at)))
     return (*counts, verified)
@@ -64,6 +81,15 @@ def _state():
 @pytest.fixture
 def billed(world):
     fees = setup_fees(world)
+    services.create_fee_type(  # fee type 4: one-off charges
+        world.users["manager"],
+        world.market_a,
+        code="SUACHUA",
+        name="Sửa chữa",
+        kind="one_off",
+        amount=0,
+        valid_from=date(2026, 9, 1),
+    )
     services.bill_market(world.users["manager"], world.market_a, "2026-11")
     # A pending change of the board's account (account 2), made by "manager".
     services.set_board_account(

@@ -284,3 +284,52 @@ def test_a_fee_and_a_rate_are_added_from_the_pages_with_errors_per_field(fees, c
     assert response.status_code == 302
     assert [r.amount for r in queries.rates_of(fee)] == [35_000, 30_000]
     assert queries.rates_in_force([fee.id], date(2027, 2, 1)) == {fee.id: {"": 30_000}}
+
+
+def test_stall_areas_and_one_off_charges_are_entered_on_pages_and_billed(fees, client, auth):
+    world = fees.world
+    manager = world.users["manager"]
+    services.create_fee_type(
+        manager,
+        world.market_a,
+        code="KIOT",
+        name="Thuê ki-ốt",
+        kind="rent_area",
+        amount=80_000,
+        valid_from=date(2026, 9, 1),
+    )
+    repair = services.create_fee_type(
+        manager,
+        world.market_a,
+        code="SUACHUA",
+        name="Sửa chữa",
+        kind="one_off",
+        amount=0,
+        valid_from=date(2026, 9, 1),
+    )
+    auth.login("manager")
+    bad = client.post(
+        "/markets/TN-A/fees/areas",
+        data={f"area-{world.stall_a.id}": "2,5", f"area-{fees.stall_a2.id}": "hai mét"},
+    )
+    assert bad.status_code == 422 and "ví dụ 2,5" in bad.get_data(as_text=True)
+    ok = client.post("/markets/TN-A/fees/areas", data={f"area-{world.stall_a.id}": "2,5"})
+    assert ok.status_code == 302
+    assert 'value="2,5"' in client.get("/markets/TN-A/fees/areas").get_data(as_text=True)
+    url = f"/markets/TN-A/fees/types/{repair.id}/charges"
+    unknown = client.post(url, data={"stall": "Z-9", "period": "2026-11", "amount": "120.000"})
+    assert unknown.status_code == 422 and "Z-9" in unknown.get_data(as_text=True)
+    added = client.post(
+        url, data={"stall": "a-01", "period": "2026-11", "amount": "120.000", "note": "khóa"}
+    )
+    assert added.status_code == 302
+    services.bill_market(None, world.market_a, "2026-11")
+    bill = db.session.scalar(select(FeeBill).where(FeeBill.stall_id == world.stall_a.id))
+    lines = db.session.execute(
+        select(FeeBillLine.kind, FeeBillLine.amount)
+        .where(FeeBillLine.bill_id == bill.id)
+        .order_by(FeeBillLine.position)
+    ).all()
+    assert lines[-2:] == [("fee", 200_000), ("charge", 120_000)]
+    page = client.get(f"/markets/TN-A/fees/types/{repair.id}").get_data(as_text=True)
+    assert bill.number in page
