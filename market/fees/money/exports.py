@@ -14,7 +14,7 @@ def arrears_rows(report: Arrears) -> Iterator[list]:
     yield [
         _("Mã sạp"),
         _("Tiểu thương"),
-        _("Số hóa đơn"),
+        _("Hóa đơn số"),
         _("Kỳ"),
         _("Hạn nộp"),
         _("Số ngày quá hạn"),
