@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from market.api.schemas import UtcDateTime
 from market.fees.models import PAYMENT_METHODS
 from market.fees.money.services import RECEIPT_NUMBER_MAX
 from market.payments.values import NAPAS_LIMIT
@@ -14,7 +15,7 @@ class FeePaymentSchema(Schema):
     bill = fields.String(required=True, metadata={"description": "The bill's number."})
     amount = fields.Integer(required=True, metadata={"description": "Whole dong."})
     method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
-    paid_at = fields.DateTime(required=True)
+    paid_at = UtcDateTime(required=True)
     receipt = fields.String(
         required=True, allow_none=True, metadata={"description": "Our receipt's number."}
     )
@@ -42,8 +43,10 @@ class CashPaymentSchema(Schema):
     receipt_number = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=RECEIPT_NUMBER_MAX)
     )
-    paid_at = fields.AwareDateTime(
-        load_default=None, allow_none=True, metadata={"description": "Defaults to now."}
+    paid_at = UtcDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "When it was received (UTC if no offset); defaults to now."},
     )
 
 
