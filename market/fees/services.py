@@ -154,6 +154,7 @@ def board_account_refusal(actor: User, account: FeeAccount):
         verified=account.verified,
         involved=involved_in_history(history, account.id, account.created_by_id, None),
         replaced_message=_("Tài khoản này không còn là tài khoản thu phí hiện tại của chợ."),
+        pending_message=_("Bạn đã tạo một thay đổi khác của tài khoản thu phí đang chờ xác minh."),
     )
 
 

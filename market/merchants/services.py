@@ -409,11 +409,13 @@ def four_eyes_refusal(
     verified: bool,
     involved: dict[int, str],
     replaced_message: str | None = None,
+    pending_message: str | None = None,
 ) -> Refusal | None:
     """The four-eyes rule itself, for any account of ``market`` that takes effect only once
     verified (a stall's payee, the market board's collection account): why ``actor`` may not
     verify a version that is (``is_current``) the account in use, already ``verified`` or
-    not, whose ``involved`` users are :func:`involved_in_history`'s; None if they may."""
+    not, whose ``involved`` users are :func:`involved_in_history`'s; None if they may.
+    ``replaced_message`` and ``pending_message`` name the account in the refusal."""
     if not permissions.can_verify_payee(actor, market):
         return Refusal(
             "role", _("Chỉ quản lý chợ hoặc cán bộ tỉnh mới được xác minh tài khoản nhận tiền.")
@@ -431,7 +433,8 @@ def four_eyes_refusal(
     reason = {
         "created": _("Bạn đã tạo tài khoản này."),
         "uploaded": _("Bạn đã tải lên tệp nhập tạo ra tài khoản này."),
-        "pending": _("Bạn đã tạo một thay đổi khác của sạp này đang chờ xác minh."),
+        "pending": pending_message
+        or _("Bạn đã tạo một thay đổi khác của sạp này đang chờ xác minh."),
     }[how]
     return Refusal(
         how,

@@ -41,3 +41,35 @@ def test_a_merchant_opens_a_bill_on_a_phone_and_its_qr_pays_what_is_due(new_page
     parsed = parse_payload(found.text)
     assert parsed.purpose == reference
     assert f"{parsed.amount:,}".replace(",", ".") in due_text
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("fees", "/markets/TN-DONGQUANG/fees"),
+        ("bills", "/markets/TN-DONGQUANG/fees/bills"),
+        ("meter-walk", "/markets/TN-DONGQUANG/fees/readings/{meter}"),
+    ],
+    ids=["fees", "bills", "meter-walk"],
+)
+def test_the_managers_fee_pages_fit_a_phone(new_page, shots, name, path):
+    page = new_page("phone", user="quanly")
+    page.goto("/markets/TN-DONGQUANG/fees")
+    meter = page.get_by_role("link", name="Ghi chỉ số").first.get_attribute("href")
+    page.goto(path.format(meter=meter.rsplit("/", 1)[1].split("?")[0]))
+    shots(page, name)
+    assert_fits_a_phone(page, path)
+
+
+def test_the_meter_walk_saves_a_reading_typed_on_a_phone(new_page):
+    page = new_page("phone", user="hotro")
+    page.goto("/markets/TN-DONGQUANG/fees")
+    page.get_by_role("link", name="Ghi chỉ số").first.click()
+    page.wait_for_url("**/fees/readings/**")
+    field = page.locator(".reading input[name^='end-']").first
+    name = field.get_attribute("name")
+    field.fill("999999")
+    page.get_by_role("button", name="Lưu chỉ số").click()
+    page.wait_for_load_state()
+    assert page.locator(f"input[name='{name}']").input_value() == "999999"
+    assert page.locator(".flash-ok").count() == 1

@@ -333,3 +333,28 @@ def test_stall_areas_and_one_off_charges_are_entered_on_pages_and_billed(fees, c
     assert lines[-2:] == [("fee", 200_000), ("charge", 120_000)]
     page = client.get(f"/markets/TN-A/fees/types/{repair.id}").get_data(as_text=True)
     assert bill.number in page
+
+
+def test_a_board_account_change_over_a_pending_one_needs_a_third_person(world):
+    manager, helper_like = world.users["manager"], world.users["admin"]
+    first = services.set_board_account(
+        manager,
+        world.market_a,
+        bank_bin="970415",
+        account_number="1130001",
+        holder_name="BAN QUAN LY",
+    )
+    second = services.set_board_account(
+        helper_like,
+        world.market_a,
+        bank_bin="970415",
+        account_number="1130002",
+        holder_name="BAN QUAN LY",
+    )
+    db.session.refresh(first)
+    refusal = services.board_account_refusal(manager, second)
+    assert refusal.kind == "pending" and "tài khoản thu phí" in refusal.message
+    assert services.board_account_refusal(manager, first).kind == "replaced"
+    assert services.board_account_refusal(helper_like, second).kind == "created"
+    assert services.board_account_refusal(world.users["manager2"], second) is None
+    assert services.board_account_refusal(world.users["helper"], second).kind == "role"
