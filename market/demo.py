@@ -643,9 +643,18 @@ def seed_fee_payments(now: datetime) -> dict[str, int]:
         .order_by(FeeBill.id)
     ).all()
     last = max((b.period for b in bills), default="")
+    # The demo merchant (tieuthuong) has paid their earlier bills by QR and has the last one
+    # still to pay: their bill page shows receipts and a QR to pay.
+    merchant_id = db.session.scalar(select(User.merchant_id).where(User.username == "tieuthuong"))
+    own = set(db.session.scalars(select(Stall.id).where(Stall.merchant_id == merchant_id)))
+    own_bills = set(
+        db.session.scalars(select(FeeBill.id).where(FeeBill.stall_id.in_(list(own) or [-1])))
+    )
     notifications, payments, status = [], [], {}
     for bill in bills:
         roll = rng.random()
+        if bill.id in own_bills:
+            roll = 1.0 if bill.period != last else 0.0
         if bill.total <= 0 or roll < (0.12 if bill.period == last else 0.03):
             continue  # in arrears
         amount = bill.total if roll > 0.08 else bill.total // 2
@@ -659,6 +668,8 @@ def seed_fee_payments(now: datetime) -> dict[str, int]:
         if paid_at > now:
             paid_at = now - timedelta(hours=1)
         method = "cash" if rng.random() < cash_share[bill.market_id] else "transfer"
+        if bill.id in own_bills:
+            method = "transfer"
         payment = {
             "market_id": bill.market_id,
             "bill_id": bill.id,
