@@ -136,3 +136,12 @@ def test_fees_import_statement_command(world, runner, tmp_path):
     applied = runner.invoke(args=[*args, "--apply"])
     assert applied.exit_code == 0, applied.output
     assert _status(made) == "paid"
+
+
+def test_the_stall_review_list_leaves_board_transfers_to_the_board(world, client):
+    from market.payments import queries as payment_queries
+
+    board_account(world)
+    _pay(client, 5081, 500_000, "tien phi cho thang 3")  # no reference: unmatched
+    assert payment_queries.unmatched_for(world.users["admin"]) == []
+    assert [n.event_id for n in queries.board_unmatched(world.market_a)] == ["5081"]
