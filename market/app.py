@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from market.adoption.views import bp as adoption_bp
     from market.api import register_api
     from market.auth.views import bp as auth_bp
+    from market.fees.money.views import bp as fee_money_bp
     from market.fees.views import bp as fees_bp
     from market.guide.views import bp as guide_bp
     from market.health.views import bp as health_bp
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(adoption_bp)
     app.register_blueprint(fees_bp)
+    app.register_blueprint(fee_money_bp)
     # The webhooks' URLs only, for url_for: their requests never reach this app, nor its
     # CSRF check (register_webhook_app); they prove themselves with the provider's signature.
     app.register_blueprint(webhooks_bp)
@@ -269,6 +271,7 @@ def register_commands(app: Flask) -> None:
     from market.adoption.cli import register as register_adoption
     from market.auth.cli import register as register_auth
     from market.fees.cli import register as register_fees
+    from market.fees.money.cli import register as register_fee_money
     from market.markets.cli import register as register_markets
     from market.payments.cli import register as register_payments
     from market.places.cli import register as register_places
@@ -277,6 +280,7 @@ def register_commands(app: Flask) -> None:
     register_adoption(app)
     register_auth(app)
     register_fees(app)
+    register_fee_money(app)
     register_markets(app)
     register_payments(app)
     register_places(app)

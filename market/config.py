@@ -115,6 +115,20 @@ def _adoption() -> dict[str, Any]:
     }
 
 
+def _fees() -> dict[str, Any]:
+    """``MARKET_FEES_CASHLESS_SHARE``: the share of a market's fee amount collected in its last
+    closed billing period that must be paid cashless for ``fees_cashless`` to be met when it
+    is measured (docs/fees.md says why 0.9)."""
+    text = os.environ.get("MARKET_FEES_CASHLESS_SHARE", "0.9").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.01 <= value <= 1.0:
+        raise ConfigError(f"MARKET_FEES_CASHLESS_SHARE must be between 0.01 and 1.0, not {text!r}")
+    return {"FEES_CASHLESS_SHARE": value}
+
+
 def _database_url(instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -192,6 +206,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
             os.environ.get("MARKET_INTEGRATION_SILENCE_MINUTES")
         ),
         **_adoption(),
+        **_fees(),
         "PROXY_FIX": _proxy_count(os.environ.get("MARKET_PROXY_FIX")),
     }
     settings.update(overrides)

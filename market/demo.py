@@ -2,7 +2,8 @@
 
 11 live Chợ 4.0 markets with about 2,100 stalls and merchants, a few dozen markets still
 planned or onboarding, real NAPAS BINs with made-up but well-formed account numbers, eight
-weeks of received payments, three months of market fee bills, and one login per role.
+weeks of received payments, three months of market fee bills (most paid by QR, some in
+cash, some in arrears), and one login per role.
 """
 
 from __future__ import annotations
@@ -17,8 +18,18 @@ from market.adoption.services import rebuild_rollups
 from market.auth.models import User
 from market.extensions import db
 from market.fees import services as fee_services
-from market.fees.models import FeeAccount, FeeRate, FeeType, MeterReading
+from market.fees.models import (
+    FeeAccount,
+    FeeBill,
+    FeePayment,
+    FeeRate,
+    FeeReceipt,
+    FeeType,
+    MeterReading,
+)
+from market.fees.money.services import receipt_number
 from market.fees.values import Period, month_of
+from market.formatting import to_local
 from market.markets.models import GOODS_CATEGORIES, Market, Stall
 from market.merchants.models import Merchant, PayeeAccount
 from market.payments.models import PaymentNotification
@@ -401,6 +412,7 @@ def load() -> dict[str, int]:
     payments = _payments(rng, payee_rows, now)
     rebuild_rollups()  # commits
     fees = seed_fee_bills(by_code, by_name, now)
+    fees |= seed_fee_payments(now)
     db.session.commit()
     return {
         "markets": len(markets),
@@ -410,6 +422,7 @@ def load() -> dict[str, int]:
         "payments": payments,
         "users": len(users),
         "fee_bills": fees["bills"],
+        "fee_payments": fees["fee_payments"],
     }
 
 
@@ -643,3 +656,175 @@ def seed_fee_bills(
             bills += fee_services.stage_bills(None, market, period, now=issued).created
     db.session.flush()
     return {"bills": bills, "readings": len(readings), "fee_types": len(types)}
+
+
+def seed_fee_payments(now: datetime) -> dict[str, int]:
+    """Payments of the demo bills (after :func:`seed_fee_bills`): most by QR transfer (a
+    reconciled bank notification each), some in cash, some partly paid, some not at all
+    (arrears, more of them in the last month), each payment with its numbered receipt; and a
+    few transfers into board accounts that name no bill, for the unmatched list. Markets that
+    collect cashless (``FEES_CASHLESS``) take cash for a few percent of the amount, the others
+    for a fifth to a third, so the dashboard shows ``fees_cashless`` measured, met and not.
+    Bulk statements; deterministic; the caller commits."""
+    rng = random.Random(SEED + 20)
+    accounts = dict(
+        db.session.execute(
+            select(FeeAccount.market_id, FeeAccount.account_number).where(FeeAccount.is_current)
+        ).all()
+    )
+    codes = dict(db.session.execute(select(Market.id, Market.code)).all())
+    cash_share = {
+        market_id: 0.03 if codes[market_id] in FEES_CASHLESS else 0.2 + 0.15 * rng.random()
+        for market_id in accounts
+    }
+    bills = db.session.execute(
+        select(
+            FeeBill.id,
+            FeeBill.market_id,
+            FeeBill.total,
+            FeeBill.due_date,
+            FeeBill.period,
+            FeeBill.reference,
+            FeeBill.number,
+            FeeBill.merchant_name,
+        )
+        .where(FeeBill.market_id.in_(list(accounts)))
+        .order_by(FeeBill.id)
+    ).all()
+    last = max((b.period for b in bills), default="")
+    # The demo merchant (tieuthuong) has paid their earlier bills by QR and has the last one
+    # still to pay: their bill page shows receipts and a QR to pay.
+    merchant_id = db.session.scalar(select(User.merchant_id).where(User.username == "tieuthuong"))
+    own = set(db.session.scalars(select(Stall.id).where(Stall.merchant_id == merchant_id)))
+    own_bills = set(
+        db.session.scalars(select(FeeBill.id).where(FeeBill.stall_id.in_(list(own) or [-1])))
+    )
+    notifications, payments, status = [], [], {}
+    for bill in bills:
+        roll = rng.random()
+        if bill.id in own_bills:
+            roll = 1.0 if bill.period != last else 0.0
+        if bill.total <= 0 or roll < (0.12 if bill.period == last else 0.03):
+            continue  # in arrears
+        amount = bill.total if roll > 0.08 else bill.total // 2
+        status[bill.id] = "paid" if amount >= bill.total else "partial"
+        late = rng.random() < 0.1
+        paid_at = datetime.combine(bill.due_date, datetime.min.time(), UTC) + timedelta(
+            days=rng.randrange(1, 20) if late else -rng.randrange(0, 9),
+            hours=1 + rng.randrange(10),
+            minutes=rng.randrange(60),
+        )
+        if paid_at > now:
+            paid_at = now - timedelta(hours=1)
+        method = "cash" if rng.random() < cash_share[bill.market_id] else "transfer"
+        if bill.id in own_bills:
+            method = "transfer"
+        payment = {
+            "market_id": bill.market_id,
+            "bill_id": bill.id,
+            "amount": amount,
+            "method": method,
+            "paid_at": paid_at,
+            "receipt_number": f"Q{rng.randrange(1, 40)}/{rng.randrange(1000, 9999)}"
+            if method == "cash"
+            else None,
+            "created_at": paid_at,
+            "event_id": f"FEE-{bill.id}",
+        }
+        payments.append(payment)
+        if method == "transfer":
+            notifications.append(
+                _fee_notification(
+                    payment["event_id"],
+                    accounts[bill.market_id],
+                    amount,
+                    paid_at,
+                    f"{transliterate(bill.merchant_name).upper()} chuyen tien phi {bill.reference}",
+                    match_status="ignored",
+                    note=f"fee:{bill.number}",
+                )
+            )
+    for market_id, account in accounts.items():
+        for n in range(3):
+            at = now - timedelta(days=rng.randrange(1, 20), hours=rng.randrange(12))
+            notifications.append(
+                _fee_notification(
+                    f"FEE-UNMATCHED-{market_id}-{n}",
+                    account,
+                    rng.choice((90_000, 150_000, 540_000)),
+                    at,
+                    "chuyen tien phi cho",
+                    match_status="unmatched",
+                )
+            )
+    if notifications:
+        db.session.execute(insert(PaymentNotification), notifications)
+    ids = dict(
+        db.session.execute(
+            select(PaymentNotification.event_id, PaymentNotification.id).where(
+                PaymentNotification.event_id.like("FEE-%")
+            )
+        ).all()
+    )
+    for payment in payments:
+        payment["notification_id"] = ids.get(payment.pop("event_id"))
+    if payments:
+        db.session.execute(insert(FeePayment), payments)
+    rows = db.session.execute(
+        select(FeePayment.id, FeePayment.market_id, FeePayment.paid_at).order_by(
+            FeePayment.paid_at, FeePayment.id
+        )
+    ).all()
+    seqs: dict[tuple[int, int], int] = {}
+    receipts = []
+    for payment_id, market_id, paid_at in rows:
+        year = to_local(paid_at).year
+        seq = seqs[(market_id, year)] = seqs.get((market_id, year), 0) + 1
+        receipts.append(
+            {
+                "market_id": market_id,
+                "payment_id": payment_id,
+                "year": year,
+                "seq": seq,
+                "number": receipt_number(year, seq),
+                "issued_at": paid_at,
+            }
+        )
+    if receipts:
+        db.session.execute(insert(FeeReceipt), receipts)
+    # One payment per bill here, so its status follows from that payment alone (the rule of
+    # market.fees.services.stage_bill_status, without a query per bill).
+    if status:
+        db.session.execute(
+            update(FeeBill), [{"id": bill_id, "status": value} for bill_id, value in status.items()]
+        )
+    db.session.flush()
+    return {"fee_payments": len(payments), "fee_receipts": len(receipts)}
+
+
+def _fee_notification(
+    event_id: str,
+    account: str,
+    amount: int,
+    at: datetime,
+    content: str,
+    *,
+    match_status: str,
+    note: str | None = None,
+) -> dict:
+    return {
+        "provider": "sepay",
+        "event_id": event_id,
+        "raw_body": "{}",
+        "received_at": at,
+        "transaction_at": at,
+        "account_number": account,
+        "amount": amount,
+        "direction": "in",
+        "content": content,
+        "reference_code": "FT" + event_id.replace("-", ""),
+        "payer_name": "",
+        "match_status": match_status,
+        "reviewed_at": at if note else None,
+        "review_note": note,
+    }

@@ -8,8 +8,11 @@ says by how much it is missed:
     verified current payee account. ``required`` is the number of stalls that share means,
     rounded up, and never less than one: a market without active stalls does not qualify.
 ``fees_cashless``
-    The market's own fees (stall rent, electricity) are collected cashless, as declared by its
-    manager with the date it started (a date after today does not count yet).
+    The market's own fees (stall rent, electricity) are collected cashless. *Measured* when the
+    market bills its fees on the platform: in its last closed billing period, at least
+    ``fees_cashless_share`` (default 90 %) of the fee amount collected was paid cashless
+    (:func:`fees_cashless`). Otherwise *declared* by its manager with the date it started (a
+    date after today does not count yet).
 ``ecommerce_listed``
     At least one signature product of the market is on an e-commerce platform, declared the
     same way.
@@ -38,7 +41,9 @@ __all__ = [
     "closeness",
     "declared",
     "evaluate",
+    "fees_cashless",
     "qr_coverage",
+    "with_measured_fees",
 ]
 
 CRITERIA = ("qr_coverage", "fees_cashless", "ecommerce_listed")
@@ -53,6 +58,7 @@ class Settings:
     qr_share: Fraction = field(default=Fraction(1))
     active_min_payments: int = 20
     baseline_merchants: int = 2100
+    fees_cashless_share: Fraction = field(default=Fraction(9, 10))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -63,6 +69,7 @@ class Settings:
             qr_share=Fraction(str(config["ADOPTION_QR_SHARE"])),
             active_min_payments=config["ADOPTION_ACTIVE_MIN_PAYMENTS"],
             baseline_merchants=config["ADOPTION_BASELINE_MERCHANTS"],
+            fees_cashless_share=Fraction(str(config.get("FEES_CASHLESS_SHARE", "0.9"))),
         )
 
 
@@ -74,6 +81,9 @@ class Criterion:
     value: int
     required: int
     since: date | None = None
+    # Measured from what the platform recorded (fees_cashless of a market that bills its
+    # fees here), rather than declared by a manager.
+    measured: bool = False
 
     @property
     def met(self) -> bool:
@@ -88,7 +98,7 @@ class Criterion:
 def qr_coverage(active_stalls: int, stalls_with_qr: int, share: Fraction) -> Criterion:
     """
     >>> qr_coverage(0, 0, Fraction(1))
-    Criterion(key='qr_coverage', value=0, required=1, since=None)
+    Criterion(key='qr_coverage', value=0, required=1, since=None, measured=False)
     >>> qr_coverage(250, 238, Fraction(95, 100)).met  # 95 % of 250 is 237.5: 238 stalls
     True
     """
@@ -115,6 +125,34 @@ def evaluate(
         declared("fees_cashless", fees_cashless_since, today),
         declared("ecommerce_listed", ecommerce_listed_since, today),
     ]
+
+
+def fees_cashless(collected: int, cashless: int, share: Fraction) -> Criterion:
+    """The fee criterion measured on one billing period: of ``collected`` dong paid on its
+    bills, at least ``share`` paid cashless (``required``: that share of it, rounded up, and
+    at least 1 dong: a period with bills but nothing collected is not met).
+
+    >>> fees_cashless(1_000_000, 900_000, Fraction(9, 10)).met
+    True
+    >>> fees_cashless(1_000_000, 899_999, Fraction(9, 10)).shortfall
+    1
+    >>> fees_cashless(0, 0, Fraction(9, 10)).met
+    False
+    """
+    required = max(1, math.ceil(share * collected))
+    return Criterion("fees_cashless", cashless, required, None, measured=True)
+
+
+def with_measured_fees(
+    criteria: Sequence[Criterion], collected: tuple[int, int] | None, share: Fraction
+) -> list[Criterion]:
+    """``criteria`` with ``fees_cashless`` measured from ``collected`` = (collected, cashless)
+    of the market's last closed billing period; unchanged (declared) when the market has no
+    fee data (None)."""
+    if collected is None:
+        return list(criteria)
+    measured = fees_cashless(collected[0], collected[1], share)
+    return [measured if c.key == "fees_cashless" else c for c in criteria]
 
 
 def closeness(criteria: Sequence[Criterion]) -> tuple[int, int]:

@@ -77,9 +77,18 @@ def _columns() -> list[tuple[str, Callable[[MarketFigures], Any]]]:
         (_("Ghi chú TMĐT"), lambda r: r.ecommerce_note or ""),
         (_("Tiêu chí QR"), lambda r: _criterion(r, "qr_coverage")),
         (_("Tiêu chí thu phí"), lambda r: _criterion(r, "fees_cashless")),
+        (_("Tiêu chí thu phí: đo hay khai báo"), _fees_source),
         (_("Tiêu chí TMĐT"), lambda r: _criterion(r, "ecommerce_listed")),
         (_("Đạt Chợ 4.0"), lambda r: _("có") if r.qualifies else _("không")),
     ]
+
+
+def _fees_source(row: MarketFigures) -> str:
+    """Whether the fee criterion was measured from the fees the market collected here."""
+    fees = next((c for c in row.criteria if c.key == "fees_cashless"), None)
+    if fees is not None and fees.measured:
+        return _("đo từ tiền phí đã thu")
+    return _("khai báo")
 
 
 def _stamp(moment: datetime) -> str:

@@ -61,6 +61,7 @@ from market.auth import permissions
 from market.auth.models import User
 from market.errors import Forbidden, NotFound
 from market.extensions import db
+from market.fees.money.queries import collected_shares
 from market.formatting import vietnamese_key
 from market.markets.models import DISTRICTS, Market, Stall
 from market.markets.queries import market_by_code, visible_markets
@@ -280,6 +281,9 @@ class Counts:
     series: dict[str, list]
     #: market id -> active stalls with a QR that no notifier watches (unwatched_stall_counts).
     unwatched: dict[int, int] = field(default_factory=dict)
+    # market id -> (collected, cashless) of its last closed billing period, for the markets
+    # that bill their fees here (market.fees.money.queries.collected_shares).
+    fees: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def count_figures(
@@ -309,7 +313,17 @@ def count_figures(
         payments=_payment_totals(ids, window),
         series=trend,
         unwatched=unwatched_stall_counts(ids),
+        fees=fee_shares(ids, today),
     )
+
+
+def fee_shares(market_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
+    """(collected, cashless) of each market's last closed billing period (its fee criterion
+    is measured from it); markets without bills are left out (declared)."""
+    return {
+        market_id: (share.collected, share.cashless)
+        for market_id, share in collected_shares(market_ids, today).items()
+    }
 
 
 def province_report(
@@ -531,6 +545,9 @@ def market_figures(
             row.stalls_with_qr,
             market.fees_cashless_since,
             market.ecommerce_listed_since,
+        )
+        row.criteria = rules.with_measured_fees(
+            row.criteria, counts.fees.get(market.id), settings.fees_cashless_share
         )
         rows.append(row)
     return rows

@@ -44,6 +44,16 @@ class AdoptionCriterionSchema(Schema):
     since = fields.Date(
         required=True, allow_none=True, metadata={"description": "Declared from (yes/no ones)."}
     )
+    measured = fields.Boolean(
+        required=True,
+        metadata={
+            "description": (
+                "fees_cashless measured from the fees collected in the market's last closed "
+                "billing period (value: dong paid cashless, required: the share of the amount "
+                "collected it needs), rather than declared."
+            )
+        },
+    )
 
 
 class MarketAdoptionSchema(Schema):

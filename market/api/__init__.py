@@ -25,6 +25,7 @@ DOMAIN_APIS = (
     "market.merchants.api",
     "market.adoption.api",
     "market.fees.api",
+    "market.fees.money.api",
 )
 
 

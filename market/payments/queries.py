@@ -24,6 +24,7 @@ from sqlalchemy import (
 
 from market.errors import Conflict, NotFound
 from market.extensions import db
+from market.fees.models import FeeAccount
 from market.formatting import VN_TZ, to_local
 from market.markets.models import Market, Stall
 from market.merchants.models import PayeeAccount
@@ -407,11 +408,16 @@ def merchant_stalls(merchant_id: int, market_id: int | None = None) -> list[Stal
 
 
 def unmatched_notifications(limit: int = 200) -> list[PaymentNotification]:
-    """Incoming transfers no stall could be found for, newest first, for review."""
+    """Incoming transfers no stall could be found for, newest first, for review. Transfers
+    into a market board's fee account are the board's to review (market.fees.money), never
+    a stall's sale: not listed here."""
     return list(
         db.session.scalars(
             select(PaymentNotification)
-            .where(UNMATCHED)  # as written in its index
+            .where(
+                UNMATCHED,  # as written in its index
+                PaymentNotification.account_number.not_in(select(FeeAccount.account_number)),
+            )
             .order_by(PaymentNotification.id.desc())
             .limit(limit)
         )

@@ -57,6 +57,7 @@ from market.auth.models import User, utcnow
 from market.database import driver_statement, sqlite_write_turn
 from market.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from market.extensions import db
+from market.fees.money import services as fee_services
 from market.markets.models import Stall
 from market.payments import queries, signatures
 from market.payments.models import (
@@ -222,6 +223,8 @@ def ingest_notification(
     _note_received(credentials.id, now)
     if stored is None:
         return IngestResult(transfer.event_id, duplicate=True, match_status=None)
+    if stored[2] == "unmatched":
+        _reconcile_fee(transfer, now)
     return IngestResult(transfer.event_id, duplicate=False, match_status=stored[2])
 
 
@@ -296,7 +299,23 @@ def store_transfer(transfer: Transfer, raw_body: bytes, now: datetime) -> tuple 
     the webhook's own path: matched, counted in the rollups and credited to its order in one
     committed transaction, or nothing if either route stored it already. Returns (stall id,
     order id, match status), None for a transfer stored before."""
-    return _store(_store_params(transfer, raw_body, now))
+    stored = _store(_store_params(transfer, raw_body, now))
+    if stored is not None and stored[2] == "unmatched":
+        _reconcile_fee(transfer, now)
+    return stored
+
+
+def _reconcile_fee(transfer: Transfer, now: datetime) -> None:
+    """A transfer no stall's account received may be a market fee paid into the board's
+    account (market.fees.money): recorded against its bill after the notification is
+    committed, in a transaction of its own. Only unmatched transfers (a few) pay for this;
+    the stall's path above is unchanged. If it fails the notification is still stored (the
+    sender must not retry it): it stays on the unmatched list, and ``flask fees-reconcile``
+    or a person picks it up."""
+    try:
+        fee_services.reconcile_event(transfer.provider, transfer.event_id, now=now)
+    except (DBAPIError, PoolTimeout):
+        current_app.logger.exception("fee reconciliation of %s failed", transfer.event_id)
 
 
 def _store(params: dict[str, Any]) -> tuple | None:

@@ -112,6 +112,7 @@ def test_province_adoption_json(client, tokens, now):
                 "required": 4,
                 "shortfall": 1,
                 "since": None,
+                "measured": False,
             },
             {
                 "key": "ecommerce_listed",
@@ -120,6 +121,7 @@ def test_province_adoption_json(client, tokens, now):
                 "required": 1,
                 "shortfall": 1,
                 "since": None,
+                "measured": False,
             },
         ],
     }
