@@ -91,7 +91,11 @@ class Server(Gunicorn):
 
 THREADED = ["--worker-class", "gthread", "--threads", "1200", "--worker-connections", "1300"]
 WAIT_S = 25
-MECHANISMS = ("poll", "long", "full")
+MECHANISMS = ("poll", "long", "full", "split")
+#: ``split``: the long poll on a listen pool of its own (one threaded worker), as nginx routes
+#: ``/me/listen/`` there, while the shoppers' pay page and the webhooks stay on the app's sync
+#: workers: the held phones' threads then never hold the pay page's interpreter lock.
+LISTEN_POOL = ["--worker-class", "gthread", "--threads", "2300", "--worker-connections", "2400"]
 
 
 @dataclass
@@ -273,7 +277,7 @@ async def _listen(client: Client, phase: Phase, phone: Phone, mechanism: str, en
     """One phone, as listen.js behaves: ask, wait CHECK_S after a quick answer, ask again at
     once after a held long poll."""
     await asyncio.sleep(random.uniform(0, CHECK_S))
-    wait = f"&wait={WAIT_S}" if mechanism == "long" else ""
+    wait = f"&wait={WAIT_S}" if mechanism in ("long", "split") else ""
     while time.monotonic() < end:
         began = time.monotonic()
         try:
@@ -296,7 +300,7 @@ async def _listen(client: Client, phase: Phase, phone: Phone, mechanism: str, en
             phase.error(type(exc).__name__)
             await asyncio.sleep(CHECK_S)
             continue
-        held = mechanism == "long" and time.monotonic() - began >= 1.0
+        held = mechanism in ("long", "split") and time.monotonic() - began >= 1.0
         if not held:
             await asyncio.sleep(CHECK_S)
 
@@ -350,10 +354,12 @@ async def _notify(client: Client, phase: Phase, merchant: dict, amount: int) -> 
         phase.error(f"webhook {status}")
 
 
-async def _run_phase(args, port, phones, merchants, mechanism) -> Phase:
+async def _run_phase(args, port, phones, merchants, mechanism, hook_port=None) -> Phase:
     phase = Phase(mechanism)
     # A long poll holds a connection per phone; the other mechanisms' requests are short.
-    client = Client(port, args.phones + 50 if mechanism == "long" else args.connections)
+    held = mechanism in ("long", "split")
+    client = Client(port, args.phones + 50 if held else args.connections)
+    hooks = Client(hook_port, args.connections) if hook_port else client
     start = time.monotonic()
     end = start + args.warmup + args.seconds
     listeners = [
@@ -362,13 +368,15 @@ async def _run_phase(args, port, phones, merchants, mechanism) -> Phase:
     await asyncio.sleep(args.warmup)
     phase.requests = 0
     phase.answers.clear()
-    await _webhooks(client, phase, merchants, args.rate, end - 3 * CHECK_S)
+    await _webhooks(hooks, phase, merchants, args.rate, end - 3 * CHECK_S)
     await asyncio.gather(*listeners)
     phase.elapsed = args.seconds
     return phase
 
 
-def _measure(args, server, database_url, merchants, mechanism, pay_paths) -> tuple[Phase, float]:
+def _measure(
+    args, server, database_url, merchants, mechanism, pay_paths, listen_server=None
+) -> tuple[Phase, float]:
     top = _top(database_url)
     now = time.time()
     phones = [
@@ -389,7 +397,11 @@ def _measure(args, server, database_url, merchants, mechanism, pay_paths) -> tup
             return _pay_page_p99(server.base, pay_paths, max(5, args.seconds - 10))
 
         loaded = pool.submit(later)
-        phase = asyncio.run(_run_phase(args, server.port, phones, merchants, mechanism))
+        if listen_server is None:
+            run = _run_phase(args, server.port, phones, merchants, mechanism)
+        else:  # phones on the listen pool; webhooks (and the pay page) on the app's
+            run = _run_phase(args, listen_server.port, phones, merchants, mechanism, server.port)
+        phase = asyncio.run(run)
         return phase, loaded.result()
 
 
@@ -460,18 +472,28 @@ def main() -> None:
             merchants = list(pool.map(lambda m: _log_in(base, m), merchants))
         pay_paths = [f"/pay/{p}" for p in _pay_stalls(url)]
         results = []
+        threaded = {**env, "MARKET_LISTEN_WAIT_SECONDS": str(WAIT_S)}
         for mechanism in args.mechanisms:
-            kind = "threaded" if mechanism == "long" else "sync"
-            if kind not in servers:
-                # Only one host at a time on the 2 cores: the other one stops first.
-                for other in list(servers):
-                    servers.pop(other).stop()
-                threaded = {**env, "MARKET_LISTEN_WAIT_SECONDS": str(WAIT_S)}
-                servers[kind] = Server(threaded, THREADED).start()
-            server = servers[kind]
+            kinds = {"long": ["threaded"], "split": ["sync", "listen"]}.get(mechanism, ["sync"])
+            # Only the hosts this mechanism uses run on the 2 cores: the others stop first.
+            for other in [k for k in servers if k not in kinds]:
+                servers.pop(other).stop()
+            for kind in kinds:
+                if kind == "sync" and kind not in servers:
+                    servers[kind] = Gunicorn(env).start()
+                elif kind == "threaded" and kind not in servers:
+                    servers[kind] = Server(threaded, THREADED).start()
+                elif kind == "listen" and kind not in servers:
+                    pool = Server(threaded, LISTEN_POOL)
+                    pool.workers = 1
+                    servers[kind] = pool.start()
+            server = servers[kinds[0]]
+            listen_server = servers.get("listen") if mechanism == "split" else None
             _pay_page_p99(server.base, pay_paths, 3)  # warm
             unloaded = _pay_page_p99(server.base, pay_paths, max(5, args.seconds - 10))
-            phase, loaded = _measure(args, server, url, merchants, mechanism, pay_paths)
+            phase, loaded = _measure(
+                args, server, url, merchants, mechanism, pay_paths, listen_server
+            )
             results.append((phase, unloaded, loaded))
     finally:
         for server in servers.values():
@@ -483,7 +505,8 @@ def main() -> None:
         f"python {sys.version.split()[0]}, nproc {os.cpu_count()}, load average "
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {args.phones} phones over "
         f"{len(merchants)} merchants, {args.rate:g} payments/s for {args.seconds} s, "
-        f"gunicorn 2 workers (sync; gthread for long), PostgreSQL"
+        f"gunicorn 2 workers (sync; gthread for long; split: 2 sync + a 1-worker listen "
+        f"pool), PostgreSQL"
     )
     for phase, unloaded, loaded in results:
         _report(phase, unloaded, loaded)
