@@ -567,6 +567,42 @@ def _day_running_totals(merchant_id: int, day: date, upto: int) -> tuple[dict[in
     return totals, len(rows)
 
 
+def _heard_select(merchant_id: int):
+    """The listening screen's columns of a merchant's matched payments (filter and order are
+    the caller's)."""
+    return (
+        select(
+            PaymentNotification.id,
+            Stall.code.label("stall_code"),
+            Market.code.label("market_code"),
+            PaymentNotification.amount,
+            PaymentNotification.payer_name,
+            PaymentNotification.transaction_at,
+            PaymentNotification.received_at,
+            CollectOrder.reference,
+        )
+        .join(Stall, Stall.id == PaymentNotification.stall_id)
+        .join(Market, Market.id == Stall.market_id)
+        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        .where(*_merchant_received(merchant_id))
+    )
+
+
+def _heard(row, running_totals: dict[int, int]) -> HeardPayment:
+    """One row of :func:`_heard_select`, with its day's running total."""
+    return HeardPayment(
+        id=row.id,
+        stall_code=row.stall_code,
+        market_code=row.market_code,
+        amount=int(row.amount),
+        payer_name=row.payer_name or "",
+        transaction_at=row.transaction_at,
+        received_at=row.received_at,
+        order_reference=row.reference,
+        day_total=running_totals.get(row.id, 0),
+    )
+
+
 def merchant_payments_after(
     merchant_id: int, after: int, *, now: datetime, settled: int, limit: int = LISTEN_PAGE
 ) -> HeardPage:
@@ -583,21 +619,8 @@ def merchant_payments_after(
     top = latest_payment_id()
     after = max(0, min(int(after), top))
     rows = db.session.execute(
-        select(
-            PaymentNotification.id,
-            Stall.code,
-            Market.code,
-            PaymentNotification.amount,
-            PaymentNotification.payer_name,
-            PaymentNotification.transaction_at,
-            PaymentNotification.received_at,
-            CollectOrder.reference,
-        )
-        .join(Stall, Stall.id == PaymentNotification.stall_id)
-        .join(Market, Market.id == Stall.market_id)
-        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        _heard_select(merchant_id)
         .where(
-            *_merchant_received(merchant_id),
             PaymentNotification.transaction_at >= now - LISTEN_DAYS,
             PaymentNotification.id > after,
             PaymentNotification.id <= top,
@@ -615,23 +638,11 @@ def merchant_payments_after(
     today_totals, today_count = _day_running_totals(merchant_id, today, top)
     totals[today] = today_totals
     payments = []
-    for payment_id, stall, market, amount, payer, at, received, reference in rows:
-        day = to_local(at).date()
+    for row in rows:
+        day = to_local(row.transaction_at).date()
         if day not in totals:
             totals[day] = _day_running_totals(merchant_id, day, top)[0]
-        payments.append(
-            HeardPayment(
-                id=payment_id,
-                stall_code=stall,
-                market_code=market,
-                amount=int(amount),
-                payer_name=payer or "",
-                transaction_at=at,
-                received_at=received,
-                order_reference=reference,
-                day_total=totals[day].get(payment_id, 0),
-            )
-        )
+        payments.append(_heard(row, totals[day]))
     return HeardPage(
         payments=payments,
         cursor=max(cursor, after),
@@ -652,21 +663,8 @@ def merchant_payments_today(
     today = today_in_vietnam(now)
     start, end = local_day_bounds(today)
     rows = db.session.execute(
-        select(
-            PaymentNotification.id,
-            Stall.code,
-            Market.code,
-            PaymentNotification.amount,
-            PaymentNotification.payer_name,
-            PaymentNotification.transaction_at,
-            PaymentNotification.received_at,
-            CollectOrder.reference,
-        )
-        .join(Stall, Stall.id == PaymentNotification.stall_id)
-        .join(Market, Market.id == Stall.market_id)
-        .outerjoin(CollectOrder, CollectOrder.id == PaymentNotification.order_id)
+        _heard_select(merchant_id)
         .where(
-            *_merchant_received(merchant_id),
             PaymentNotification.transaction_at >= start,
             PaymentNotification.transaction_at < end,
             PaymentNotification.id <= top,
@@ -675,20 +673,7 @@ def merchant_payments_today(
         .limit(limit)
     ).all()
     totals, count = _day_running_totals(merchant_id, today, top)
-    payments = [
-        HeardPayment(
-            id=payment_id,
-            stall_code=stall,
-            market_code=market,
-            amount=int(amount),
-            payer_name=payer or "",
-            transaction_at=at,
-            received_at=received,
-            order_reference=reference,
-            day_total=totals.get(payment_id, 0),
-        )
-        for payment_id, stall, market, amount, payer, at, received, reference in rows
-    ]
+    payments = [_heard(row, totals) for row in rows]
     return HeardPage(
         payments=payments,
         cursor=min(top, settled),
