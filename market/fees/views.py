@@ -398,24 +398,34 @@ def bill_detail(code: str, number: str):
     return _bill_page(market, _bill_or_404(market, number), CreditNoteForm(formdata=None))
 
 
-def _bill_page(market: Market, bill: FeeBill, form, status: int = 200):
+def _bill_context(bill: FeeBill) -> dict:
+    """What a bill's page shows, to staff and to its merchant alike: lines, what is owed,
+    credit notes, payments, and the QR to the board's account for the amount due."""
     owes = queries.owed([bill])[bill.id]
-    account = queries.paying_account(market.id)
+    account = queries.paying_account(bill.market_id)
     payload = queries.bill_qr_payload(bill, owes.due, account)
+    return {
+        "bill": bill,
+        "lines": queries.bill_lines(bill),
+        "owes": owes,
+        "credit_notes": queries.credit_notes_of(bill),
+        "payments": queries.payments_of(bill),
+        "account": account,
+        "bank": bank_by_bin(account.bank_bin) if account else None,
+        "qr": _qr_png(payload) if payload else None,
+        "period_label": queries.period_label(bill),
+    }
+
+
+def _bill_page(market: Market, bill: FeeBill, form, status: int = 200):
+    context = _bill_context(bill)
+    owes = context["owes"]
     return render_template(
         "fees/bill.html",
         market=market,
-        bill=bill,
-        lines=queries.bill_lines(bill),
-        owes=owes,
-        credit_notes=queries.credit_notes_of(bill),
-        payments=queries.payments_of(bill),
-        account=account,
-        bank=bank_by_bin(account.bank_bin) if account else None,
-        qr=_qr_png(payload) if payload else None,
         form=form,
         can_credit=permissions.can_manage_fees(current_user, market) and owes.total > owes.credited,
-        period_label=queries.period_label(bill),
+        **context,
     ), status
 
 
@@ -623,22 +633,7 @@ def my_bills():
 @bp.route("/me/bills/<int:bill_id>")
 @login_required
 def my_bill(bill_id: int):
-    bill = _own_bill(bill_id)
-    owes = queries.owed([bill])[bill.id]
-    account = queries.paying_account(bill.market_id)
-    payload = queries.bill_qr_payload(bill, owes.due, account)
-    return render_template(
-        "fees/my_bill.html",
-        bill=bill,
-        lines=queries.bill_lines(bill),
-        owes=owes,
-        credit_notes=queries.credit_notes_of(bill),
-        payments=queries.payments_of(bill),
-        account=account,
-        bank=bank_by_bin(account.bank_bin) if account else None,
-        qr=_qr_png(payload) if payload else None,
-        period_label=queries.period_label(bill),
-    )
+    return render_template("fees/my_bill.html", **_bill_context(_own_bill(bill_id)))
 
 
 @bp.route("/me/bills/<int:bill_id>/notice.pdf")
