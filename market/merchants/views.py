@@ -203,9 +203,14 @@ def listen_changes():
     except ValueError:
         raise InvalidInput({"asked": [_("Phải là một số.")]}) from None
     wait = min(float(_number_argument("wait")), current_app.config["LISTEN_WAIT_SECONDS"])
+    if not request.environ.get("wsgi.multithread"):
+        # A sync worker answers at once, whatever the setting: a held question would hold
+        # the whole worker (a phone whose question reaches the wrong pool polls instead).
+        wait = 0
     the_board = board.board()
     if wait > 0:
-        news = the_board.wait(current_app._get_current_object(), merchant_id, seen, asked, wait)
+        app, held = current_app._get_current_object(), board.held_for(wait)
+        news = the_board.wait(app, merchant_id, seen, asked, held)
     else:
         news = the_board.has_news(merchant_id, seen, asked)
     if news:

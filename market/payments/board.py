@@ -27,6 +27,7 @@ holds it; and a late row for a merchant below the newest id the phone has seen i
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import deque
@@ -41,6 +42,8 @@ EXTENSION = "payments.listen_board"
 REFRESH = 0.5
 #: A payment committed up to this many seconds after a higher id is still heard.
 SETTLE = 30.0
+#: A held question ends after between (1 - JITTER) and all of its wait, at random.
+JITTER = 0.2
 #: How long a listen key is good for; every answer of the screen's JSON hands out a new one.
 KEY_SECONDS = 2 * 24 * 3600
 _SALT = "market.listen-key"
@@ -189,6 +192,15 @@ class ListenBoard:
                 if not self._waiting:
                     self._reader = None
                     return
+
+
+def held_for(wait: float) -> float:
+    """How long to hold a question that may wait ``wait`` seconds. Phones that began together
+    (the morning's opening, the pool's restart, a network coming back) would otherwise all
+    come back together every ``wait`` seconds, a burst of thousands of requests in a second
+    or two; ending each at a random point of the last fifth spreads them out within a few
+    rounds. Nothing is late for it: news ends a wait at once."""
+    return wait * random.uniform(1 - JITTER, 1.0)  # noqa: S311 - spreading load, not a secret
 
 
 def board(app: Flask | None = None) -> ListenBoard:

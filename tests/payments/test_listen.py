@@ -22,6 +22,8 @@ from tests.conftest import Auth
 from tests.payments.conftest import casso_body, post_casso, post_sepay, sepay_body
 
 STATIC = Path(__file__).resolve().parents[2] / "market" / "static"
+#: The environ of a threaded worker (gunicorn -k gthread), where a question may wait.
+THREADED = {"wsgi.multithread": True}
 
 
 @pytest.fixture
@@ -297,6 +299,7 @@ def test_a_long_poll_answers_when_the_money_arrives(app, world, merchant_client)
             lambda: app.test_client().get(
                 f"/me/listen/changes?seen={seen}&asked={asked}&wait=30",
                 headers={"X-Listen-Key": key},
+                environ_overrides=THREADED,
             )
         )
         _pay(app, 1, 60_000)
@@ -307,8 +310,33 @@ def test_a_long_poll_answers_when_the_money_arrives(app, world, merchant_client)
 def test_a_long_poll_without_news_ends_with_nothing(app, world, merchant_client):
     app.config["LISTEN_WAIT_SECONDS"] = 1
     start = _listen(merchant_client, 0)
+    began = time.monotonic()
     answer = app.test_client().get(
         f"/me/listen/changes?seen={start['seen']}&asked={start['asked_at']}&wait=25",
         headers={"X-Listen-Key": start["key"]},
+        environ_overrides=THREADED,
     )
     assert answer.status_code == 204  # after the setting's 1 s, not the 25 asked
+    assert 1 - board.JITTER <= time.monotonic() - began < 10
+
+
+def test_held_questions_end_spread_over_the_last_fifth_of_the_wait():
+    """Phones that began together do not all come back together."""
+    held = [board.held_for(25.0) for _ in range(500)]
+    assert all(20.0 <= h <= 25.0 for h in held)
+    assert max(held) - min(held) > 4.0
+
+
+def test_a_sync_worker_never_holds_the_question(app, world, merchant_client):
+    """On a sync worker (``wsgi.multithread`` false) a held question would hold the whole
+    worker: it is answered at once whatever the setting, and the phone polls instead."""
+    app.config["LISTEN_WAIT_SECONDS"] = 30
+    start = _listen(merchant_client, 0)
+    began = time.monotonic()
+    answer = app.test_client().get(
+        f"/me/listen/changes?seen={start['seen']}&asked={start['asked_at']}&wait=30",
+        headers={"X-Listen-Key": start["key"]},
+        environ_overrides={"wsgi.multithread": False},
+    )
+    assert answer.status_code == 204
+    assert time.monotonic() - began < 5
