@@ -64,9 +64,18 @@ def prepare_demo_database(url: str, instance: Path) -> None:
 class Gunicorn:
     """``gunicorn wsgi:app`` with 2 sync workers on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 2) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        workers: int = 2,
+        options: tuple[str, ...] = (),
+        nice: int = 0,
+    ) -> None:
         self.env = env
         self.workers = workers
+        self.options = options  # more gunicorn options, e.g. the worker class
+        self.nice = nice  # run at this niceness (a lower priority), as `nice -n`
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -75,11 +84,13 @@ class Gunicorn:
         """Start the master; see :meth:`ready`."""
         self.process = subprocess.Popen(
             [
+                *(["nice", "-n", str(self.nice)] if self.nice else []),
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "--workers",
                 str(self.workers),
+                *self.options,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",
