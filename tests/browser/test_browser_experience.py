@@ -139,6 +139,9 @@ def test_large_text_switch_in_the_top_bar_and_pages_still_fit(
     try:
         expect(page.locator("html")).to_have_class("large-text")
         expect(page.get_by_role("button", name="Chữ to")).to_have_attribute("aria-pressed", "true")
+        # The switch posts a form and the page comes back: its stylesheet may still be
+        # loading when the new <html> already carries the class.
+        page.wait_for_load_state("load")
         assert page.evaluate(ROOT_FONT_SIZE) == "22px"
         for path in paths:
             page.goto(_path(path, ready_stall, collect_path))
