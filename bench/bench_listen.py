@@ -73,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
-from tests.liveserver import Browser, Gunicorn, prepare_demo_database
+from tests.liveserver import Browser, Gunicorn, prepare_demo_database, processes
 from tests.pgserver import ThrowawayPostgres
 
 HERE = Path(__file__).resolve().parent
@@ -470,16 +470,8 @@ def _cpu_ticks() -> dict[int | str, tuple[str, int]]:
         "iowait": ("iowait", int(system[5])),
         "steal": ("steal", int(system[8])),
     }
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        command, _, rest = stat.partition(" (")[2].rpartition(")")
-        fields = rest.split()  # from the state on: utime and stime are the 12th and 13th
-        found[int(entry.name)] = (command, int(fields[11]) + int(fields[12]))
+    for pid, command, fields in processes():
+        found[pid] = (command, int(fields[11]) + int(fields[12]))
     return found
 
 

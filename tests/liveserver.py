@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -59,6 +60,27 @@ def prepare_demo_database(url: str, instance: Path) -> None:
             )
     with app.app_context():
         db.engine.dispose()
+
+
+def processes() -> Iterator[tuple[int, str, list[str]]]:
+    """Every process now: its pid, its command name and the fields of ``/proc/<pid>/stat``
+    after the name (from the state on: ``[1]`` is the parent's pid, ``[11]`` and ``[12]``
+    the user and system CPU time in clock ticks)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        # "pid (comm) state ppid ...": the name may hold spaces and parentheses.
+        command, _, rest = stat.partition(" (")[2].rpartition(")")
+        yield int(entry.name), command, rest.split()
+
+
+def children(pid: int) -> list[int]:
+    """The pids of ``pid``'s child processes, sorted."""
+    return sorted(child for child, _, fields in processes() if int(fields[1]) == pid)
 
 
 class Gunicorn:
@@ -124,17 +146,7 @@ class Gunicorn:
 
     def workers_pids(self) -> list[int]:
         assert self.process is not None
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                found.append(int(entry.name))
-        return sorted(found)
+        return children(self.process.pid)
 
     def signal_stop(self) -> None:
         """Ask for a graceful shutdown (requests in flight finish); :meth:`stop` waits."""

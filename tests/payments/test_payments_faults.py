@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from market.payments.signatures import sign_sepay
+from tests.liveserver import children
 from tests.payments.conftest import SEPAY_SECRET, sepay_body
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -39,21 +40,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may contain spaces, so split after ")".
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def _migrate_and_seed(url: str, instance: Path) -> int:
@@ -237,7 +223,7 @@ def test_worker_killed_mid_burst_loses_and_doubles_nothing(served):
         # Three kills a little apart: requests take milliseconds, so one kill alone often
         # lands between two of them; three make it likely one dies mid-request.
         for _ in range(3):
-            workers = sorted(set(_children(served["master"])) - set(killed))
+            workers = sorted(set(children(served["master"])) - set(killed))
             assert workers, "no worker to kill"
             os.kill(workers[-1], signal.SIGKILL)
             killed.append(workers[-1])
@@ -248,9 +234,9 @@ def test_worker_killed_mid_burst_loses_and_doubles_nothing(served):
     _check_exactly_once(served["url"], sender, served["order_id"])
     # Gunicorn replaced the workers; the app answers without a restart.
     deadline = time.monotonic() + 20
-    while len(_children(served["master"])) < 2 and time.monotonic() < deadline:
+    while len(children(served["master"])) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    workers = _children(served["master"])
+    workers = children(served["master"])
     assert len(workers) == 2 and not set(killed) & set(workers)
     assert sender.post(sender.body(0)) == 200  # a late retry: a duplicate, still 200
 

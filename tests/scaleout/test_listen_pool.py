@@ -1,6 +1,6 @@
-"""The listening screen served as docs/deploy.md says: the app on sync workers, and only the
-phones' question (``/me/listen/changes``) on a threaded pool of its own (``gunicorn -k
-gthread``, ``MARKET_LISTEN_WAIT_SECONDS``), both on one database and one SECRET_KEY. A
+"""The listening screen served as docs/deploy.md says: the app on sync workers, and the
+phones' requests (``/me/listen/…``) on a threaded pool of its own (``gunicorn -k gthread``,
+``MARKET_LISTEN_WAIT_SECONDS``), both on one database and one SECRET_KEY. A
 question held on the pool is answered as soon as a payment stored by the app's workers is
 news to the merchant, whichever process stored it, and held questions leave the pool free."""
 
